@@ -1,0 +1,36 @@
+# Copyright: (c) 2026, winimaging.dism contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+
+class ModuleDocFragment:
+    # Options every winimaging.dism module passes to DismInitialize.
+    DOCUMENTATION = r"""
+options:
+  log_path:
+    description:
+      - Path on the managed host of the DISM log file for this task's DISM session.
+      - When not set, DISM writes to its default log, C(%WINDIR%\Logs\DISM\dism.log), which every
+        DISM client on the machine shares.
+      - Failure messages name this path.
+    type: str
+  log_level:
+    description:
+      - How much DISM writes to the log, like the C(-LogLevel) parameter of the DISM cmdlets.
+    type: str
+    choices: [errors, warnings, warnings_info]
+    default: warnings_info
+  scratch_directory:
+    description:
+      - Folder on the managed host that DISM uses for temporary files during this task.
+      - It must exist and be on a local volume. When not set, DISM uses C(%WINDIR%\Temp).
+      - Give each concurrent DISM job on one host its own folder.
+    type: str
+notes:
+  - The connecting user must be a member of the local Administrators group; DISM refuses to run
+    without elevation.
+  - The module runs a small helper on the host that calls C(DismApi.dll) directly. Its C# is compiled
+    once per host and helper version and cached under C(%ProgramData%\winimaging.dism\helper),
+    a folder only administrators can write; later tasks send no C# and compile nothing.
+"""

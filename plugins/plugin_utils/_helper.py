@@ -1,0 +1,104 @@
+# Copyright: (c) 2026, winimaging.dism contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Runs the DISM helper on the managed host through the task's own connection.
+
+FOR INTERNAL COLLECTION USE ONLY. The contract with the host side is
+docs/architecture.md sections 1 and 2. The helper's C# is identified by its
+SHA-256; the host compiles it once and keeps it, so a task normally sends only
+the hash and the request, and the source only when the host asks for it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import hashlib
+import os
+import typing as t
+
+HELPER_MODULE = "winimaging.dism.dism_helper"
+_HELPER_SOURCE_PATH = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "module_utils", "_DismHelper.cs")
+
+
+@dataclasses.dataclass(frozen=True)
+class HelperSource:
+    text: str
+    sha256: str
+
+
+@functools.lru_cache(maxsize=1)
+def helper_source(path: str = _HELPER_SOURCE_PATH) -> HelperSource:
+    with open(path, "rb") as f:
+        data = f.read()
+    return HelperSource(text=data.decode("utf-8"), sha256=hashlib.sha256(data).hexdigest())
+
+
+class HelperError(Exception):
+    """The helper did not return a response (host-side failure, crash, transport)."""
+
+    def __init__(self, msg: str, details: dict[str, t.Any] | None = None) -> None:
+        super().__init__(msg)
+        self.msg = msg
+        self.details = details or {}
+
+
+@dataclasses.dataclass
+class HelperCall:
+    """One executor response and what it cost on the host."""
+
+    response: dict[str, t.Any]
+    module_calls: int
+    compiled: bool
+    warnings: list[str]
+
+
+class ModuleExecutor(t.Protocol):
+    """The slice of ActionBase the client needs (a fake in unit tests)."""
+
+    def __call__(self, module_name: str, module_args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> dict[str, t.Any]: ...
+
+
+_HOST_RESULT_KEYS = ("rc", "module_stdout", "module_stderr", "stdout", "stderr", "exception")
+
+
+def _host_failure(result: dict[str, t.Any]) -> HelperError:
+    details = {k: result[k] for k in _HOST_RESULT_KEYS if result.get(k) not in (None, "")}
+    if result.get("_ansible_parsed") is False:
+        # No JSON came back: the host process died or was killed mid-call.
+        rc = result.get("rc")
+        msg = "The DISM helper process on the host ended without returning a result"
+        if rc is not None:
+            msg += " (exit code %s)" % rc
+        msg += ". What it was doing was interrupted; check the image's state before retrying."
+        stderr = str(result.get("module_stderr") or "").strip()
+        if stderr:
+            msg += " Host output: %s" % stderr.splitlines()[-1][:500]
+        return HelperError(msg, details)
+    return HelperError("The DISM helper on the host failed: %s" % (result.get("msg") or "no message"), details)
+
+
+class HelperClient:
+    """Sends executor requests to the host and returns the executor's responses."""
+
+    def __init__(self, execute_module: ModuleExecutor, task_vars: dict[str, t.Any], source: HelperSource | None = None) -> None:
+        self._execute_module = execute_module
+        self._task_vars = task_vars
+        self._source = source or helper_source()
+
+    def run(self, request: dict[str, t.Any]) -> HelperCall:
+        args: dict[str, t.Any] = {"helper_hash": self._source.sha256, "request": request}
+        result = self._execute_module(HELPER_MODULE, args, self._task_vars)
+        calls = 1
+        if result.get("helper_missing") and not result.get("failed"):
+            # First use of this helper version on this host: send the source once.
+            args["helper_source"] = self._source.text
+            result = self._execute_module(HELPER_MODULE, args, self._task_vars)
+            calls = 2
+        if result.get("failed") or not isinstance(result.get("response"), dict):
+            raise _host_failure(result)
+        return HelperCall(
+            response=result["response"],
+            module_calls=calls,
+            compiled=bool(result.get("helper_compiled")),
+            warnings=[str(w) for w in result.get("warnings", [])],
+        )

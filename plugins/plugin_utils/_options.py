@@ -1,0 +1,59 @@
+# Copyright: (c) 2026, winimaging.dism contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Option specs of the public modules.
+
+FOR INTERNAL COLLECTION USE ONLY. Each action plugin validates its task
+arguments against one spec defined here; a unit test checks every spec against
+the module's DOCUMENTATION, so code and docs cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import typing as t
+
+from ._dism_enums import LOG_LEVELS
+
+
+@dataclasses.dataclass(frozen=True)
+class ModuleSpec:
+    """What ActionBase.validate_argument_spec takes, for one module."""
+
+    argument_spec: dict[str, dict[str, t.Any]]
+    mutually_exclusive: list[list[str]] = dataclasses.field(default_factory=list)
+    required_if: list[list[t.Any]] = dataclasses.field(default_factory=list)
+    required_one_of: list[list[str]] = dataclasses.field(default_factory=list)
+    required_together: list[list[str]] = dataclasses.field(default_factory=list)
+
+    def validator_kwargs(self) -> dict[str, t.Any]:
+        return dataclasses.asdict(self)
+
+
+# The doc fragment winimaging.dism.dism_common documents these.
+COMMON_OPTIONS: dict[str, dict[str, t.Any]] = {
+    "log_path": {"type": "str"},
+    "log_level": {"type": "str", "choices": list(LOG_LEVELS), "default": "warnings_info"},
+    "scratch_directory": {"type": "str"},
+}
+
+
+def with_common(options: dict[str, dict[str, t.Any]]) -> dict[str, dict[str, t.Any]]:
+    merged = dict(options)
+    merged.update(COMMON_OPTIONS)
+    return merged
+
+
+DISM_IMAGE_INFO = ModuleSpec(
+    argument_spec=with_common(
+        {
+            "image_path": {"type": "str"},
+            "index": {"type": "int"},
+            "name": {"type": "str"},
+        }
+    ),
+    mutually_exclusive=[["index", "name"]],
+)
+
+MODULE_SPECS: dict[str, ModuleSpec] = {
+    "dism_image_info": DISM_IMAGE_INFO,
+}

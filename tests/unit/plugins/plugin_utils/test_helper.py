@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+
+from ansible_collections.winimaging.dism.plugins.plugin_utils import _helper
+
+SOURCE = _helper.HelperSource(text="class X {}", sha256=hashlib.sha256(b"class X {}").hexdigest())
+
+
+class FakeHost:
+    """Answers like dism_helper.ps1: a cache keyed by hash, compiled once."""
+
+    def __init__(self, results=None):
+        self.cache: set[str] = set()
+        self.calls: list[dict] = []
+        self.results = results
+
+    def __call__(self, module_name, module_args, task_vars):
+        assert module_name == "winimaging.dism.dism_helper"
+        self.calls.append(dict(module_args))
+        if self.results:
+            return self.results.pop(0)
+        h = module_args["helper_hash"]
+        compiled = False
+        if h not in self.cache:
+            if "helper_source" not in module_args:
+                return {"changed": False, "helper_missing": True}
+            assert hashlib.sha256(module_args["helper_source"].encode()).hexdigest() == h
+            self.cache.add(h)
+            compiled = True
+        return {"changed": False, "helper_compiled": compiled, "response": {"completed": True, "results": []}}
+
+
+def test_first_call_sends_source_once_then_only_the_hash():
+    host = FakeHost()
+    client = _helper.HelperClient(host, {}, SOURCE)
+    first = client.run({"operations": []})
+    assert (first.module_calls, first.compiled) == (2, True)
+    assert "helper_source" not in host.calls[0] and host.calls[1]["helper_source"] == SOURCE.text
+    second = client.run({"operations": []})
+    assert (second.module_calls, second.compiled) == (1, False)
+    assert "helper_source" not in host.calls[2]
+
+
+def test_real_source_hash_is_sha256_of_the_cs_file():
+    src = _helper.helper_source()
+    with open(_helper._HELPER_SOURCE_PATH, "rb") as f:
+        assert src.sha256 == hashlib.sha256(f.read()).hexdigest()
+    assert "namespace ansible_collections.winimaging.dism.plugins.module_utils._DismHelper" in src.text
+
+
+def test_module_failure_is_reported_with_its_message():
+    host = FakeHost(results=[{"failed": True, "msg": "DISM helper: Refusing to load the DISM helper: 'C:\\ProgramData\\winimaging.dism' is owned by S-1-5-21-1"}])
+    with pytest.raises(_helper.HelperError) as e:
+        _helper.HelperClient(host, {}, SOURCE).run({})
+    assert e.value.msg == "The DISM helper on the host failed: DISM helper: Refusing to load the DISM helper: 'C:\\ProgramData\\winimaging.dism' is owned by S-1-5-21-1"
+
+
+def test_host_process_death_is_reported_as_interrupted():
+    dead = {"failed": True, "_ansible_parsed": False, "rc": 70, "module_stdout": "", "module_stderr": "boom\nlab: process exited\n", "msg": "MODULE FAILURE"}
+    with pytest.raises(_helper.HelperError) as e:
+        _helper.HelperClient(FakeHost(results=[dead]), {}, SOURCE).run({})
+    assert e.value.msg == (
+        "The DISM helper process on the host ended without returning a result (exit code 70). "
+        "What it was doing was interrupted; check the image's state before retrying. Host output: lab: process exited"
+    )
+    assert e.value.details["rc"] == 70
+
+
+def test_answer_without_response_is_a_failure():
+    with pytest.raises(_helper.HelperError):
+        _helper.HelperClient(FakeHost(results=[{"changed": False}]), {}, SOURCE).run({})

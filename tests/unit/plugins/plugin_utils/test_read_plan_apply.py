@@ -1,0 +1,76 @@
+"""The read -> plan -> apply rule every changing module follows (plugin_utils/_action.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.winimaging.dism.plugins.plugin_utils._action import DismActionBase, DismTaskFailed, Plan
+from ansible_collections.winimaging.dism.plugins.plugin_utils._helper import HelperClient, HelperSource
+
+
+class _Action(DismActionBase):
+    def __init__(self, check_mode: bool):
+        class _Task:
+            pass
+
+        self._task = _Task()
+        self._task.check_mode = check_mode
+
+
+class _Host:
+    def __init__(self, answers):
+        self.answers = list(answers)
+        self.requests = []
+
+    def __call__(self, module_name, module_args, task_vars):
+        self.requests.append(module_args["request"])
+        return {"changed": False, "response": self.answers.pop(0)}
+
+
+READ = {"operations": [{"op": "get_mounted_images"}]}
+STATE = {"results": [{"op": "get_mounted_images", "ok": True, "value": []}], "completed": True}
+
+
+def _planner(changed):
+    def plan(call):
+        ops = [{"op": "write"}] if changed else []
+        return Plan(operations=ops, result={"seen": call.response["results"][0]["value"]})
+    return plan
+
+
+def _apply(plan):
+    return {"operations": [{"op": "get_mounted_images", "expect": {"count": 0}}] + plan.operations}
+
+
+def _client(host):
+    return HelperClient(host, {}, HelperSource(text="x", sha256="0" * 64))
+
+
+def test_no_change_needs_one_call():
+    host = _Host([STATE])
+    plan, applied = _Action(False).read_plan_apply(_client(host), READ, _planner(False), _apply, "ctx", "log")
+    assert (plan.changed, applied, len(host.requests)) == (False, None, 1)
+
+
+def test_change_makes_exactly_one_more_call_with_preconditions_first():
+    host = _Host([STATE, {"results": [{"op": "get_mounted_images", "ok": True}, {"op": "write", "ok": True}], "completed": True}])
+    plan, applied = _Action(False).read_plan_apply(_client(host), READ, _planner(True), _apply, "ctx", "log")
+    assert plan.changed and applied is not None and len(host.requests) == 2
+    assert host.requests[1]["operations"][0]["expect"] == {"count": 0}
+
+
+def test_check_mode_never_applies():
+    host = _Host([STATE])
+    plan, applied = _Action(True).read_plan_apply(_client(host), READ, _planner(True), _apply, "ctx", "log")
+    assert plan.changed and applied is None and len(host.requests) == 1
+
+
+def test_precondition_failure_reports_a_concurrent_change():
+    stopped = {"results": [{"op": "get_mounted_images", "ok": True, "precondition_failed": True}], "completed": False}
+    host = _Host([STATE, stopped])
+    with pytest.raises(DismTaskFailed) as e:
+        _Action(False).read_plan_apply(_client(host), READ, _planner(True), _apply, "Mounting C:\\a.wim", "log")
+    assert e.value.result["msg"] == (
+        "Mounting C:\\a.wim: the image changed between planning and applying (another DISM client may be servicing it);"
+        " this task changed nothing. Run the task again."
+    )
