@@ -89,7 +89,7 @@ class DismActionBase(ActionBase):
 
     def run(self, tmp: t.Any = None, task_vars: dict[str, t.Any] | None = None) -> dict[str, t.Any]:
         result = super().run(tmp, task_vars)
-        _, params = self.validate_argument_spec(**self.module_spec.validator_kwargs())
+        params = self.validate_argument_spec(**self.module_spec.validator_kwargs())[1]
         client = HelperClient(self._run_helper_module, task_vars or {})
         try:
             result.update(self.execute(params, client))

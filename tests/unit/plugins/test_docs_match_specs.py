@@ -22,7 +22,7 @@ def _normalise(opt: dict) -> dict:
 
 @pytest.mark.parametrize("module", sorted(MODULE_SPECS))
 def test_spec_equals_documentation(module):
-    doc, _, _, _ = get_docstring(str(REPO / "plugins" / "modules" / ("%s.py" % module)), fragment_loader, is_module=True, collection_name="winimaging.dism")
+    doc = get_docstring(str(REPO / "plugins" / "modules" / ("%s.py" % module)), fragment_loader, is_module=True, collection_name="winimaging.dism")[0]
     documented = {name: _normalise(opt) for name, opt in doc["options"].items()}
     spec = {name: _normalise(opt) for name, opt in MODULE_SPECS[module].argument_spec.items()}
     assert spec == documented

@@ -34,7 +34,7 @@ def make_action():
         connection._shell.tmpdir = None
         action = action_cls(task, connection, PlayContext(), loader=None, templar=None, shared_loader_obj=None)
         host = RecordingHost(respond)
-        action._execute_module = lambda module_name, module_args, task_vars: host(module_name, module_args, task_vars)
+        action._execute_module = host
         return action, host
 
     return _make

@@ -58,7 +58,7 @@ def test_dism_failure_message(make_action):
             {"op": "get_image_info", "ok": False, "value": None, "return_code": FILE_NOT_FOUND,
              "error": {"hresult": FILE_NOT_FOUND, "function": "DismGetImageInfo", "message": "The system cannot find the file specified."}}]}
 
-    action, _ = make_action(ActionModule, {"image_path": "C:\\nope.wim"}, respond)
+    action = make_action(ActionModule, {"image_path": "C:\\nope.wim"}, respond)[0]
     result = action.run(task_vars={})
     assert result["failed"] is True and result["changed"] is False
     assert result["msg"].startswith("Reading image information from 'C:\\nope.wim': DismGetImageInfo failed with 0x80070002 ERROR_FILE_NOT_FOUND.")
@@ -67,8 +67,8 @@ def test_dism_failure_message(make_action):
 
 def test_initialize_failure_is_reported(make_action):
     elevation = 0x800702E4 - (1 << 32)
-    action, _ = make_action(ActionModule, {}, lambda r: {"completed": False, "results": [],
-                            "error": {"hresult": elevation, "function": "DismInitialize", "message": None}})
+    response = {"completed": False, "results": [], "error": {"hresult": elevation, "function": "DismInitialize", "message": None}}
+    action = make_action(ActionModule, {}, lambda r: response)[0]
     result = action.run(task_vars={})
     assert result["failed"] is True
     assert "DismInitialize failed with 0x800702E4 ERROR_ELEVATION_REQUIRED" in result["msg"]
@@ -76,7 +76,7 @@ def test_initialize_failure_is_reported(make_action):
 
 
 def test_unknown_index(make_action):
-    action, _ = make_action(ActionModule, {"image_path": "C:\\a.wim", "index": 9}, lambda r: _ok([_image(1, "A"), _image(2, "B")]))
+    action = make_action(ActionModule, {"image_path": "C:\\a.wim", "index": 9}, lambda r: _ok([_image(1, "A"), _image(2, "B")]))[0]
     result = action.run(task_vars={})
     assert result["failed"] is True
     assert result["msg"] == "Reading image information from 'C:\\a.wim': index 9 does not exist; the image file has indexes 1, 2."
@@ -97,6 +97,6 @@ def test_index_and_name_are_mutually_exclusive(make_action):
 
 
 def test_unknown_option_is_refused(make_action):
-    action, _ = make_action(ActionModule, {"image_pth": "C:\\a.wim"}, lambda r: _ok([]))
+    action = make_action(ActionModule, {"image_pth": "C:\\a.wim"}, lambda r: _ok([]))[0]
     with pytest.raises(AnsibleActionFail, match="image_pth"):
         action.run(task_vars={})

@@ -70,7 +70,8 @@ def test_failure_message_names_everything_a_user_needs():
 
 
 def test_failure_without_dism_text_falls_back_to_the_table_meaning_and_custom_log():
-    failure = _errors.failure_from_helper({"hresult": 0xC004000D - (1 << 32), "function": "DismEnableFeature", "message": None}, "Enabling X", "C:\\logs\\d.log")
+    error = {"hresult": 0xC004000D - (1 << 32), "function": "DismEnableFeature", "message": None}
+    failure = _errors.failure_from_helper(error, "Enabling X", "C:\\logs\\d.log")
     assert "DISM says: A parent feature of the requested feature is disabled." in failure.msg
     assert failure.msg.endswith("DISM log: C:\\logs\\d.log.")
     assert "Hint: Set include_parent=true" in failure.msg

@@ -52,10 +52,11 @@ def test_real_source_hash_is_sha256_of_the_cs_file():
 
 
 def test_module_failure_is_reported_with_its_message():
-    host = FakeHost(results=[{"failed": True, "msg": "DISM helper: Refusing to load the DISM helper: 'C:\\ProgramData\\winimaging.dism' is owned by S-1-5-21-1"}])
+    refusal = "DISM helper: Refusing to load the DISM helper: 'C:\\ProgramData\\winimaging.dism' is owned by S-1-5-21-1"
+    host = FakeHost(results=[{"failed": True, "msg": refusal}])
     with pytest.raises(_helper.HelperError) as e:
         _helper.HelperClient(host, {}, SOURCE).run({})
-    assert e.value.msg == "The DISM helper on the host failed: DISM helper: Refusing to load the DISM helper: 'C:\\ProgramData\\winimaging.dism' is owned by S-1-5-21-1"
+    assert e.value.msg == "The DISM helper on the host failed: " + refusal
 
 
 def test_host_process_death_is_reported_as_interrupted():
