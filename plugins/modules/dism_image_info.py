@@ -219,7 +219,7 @@ mounted_images:
     status:
       description:
         - C(ok), C(needs_remount) (the mount was detached, usually by a reboot) or C(invalid) (the mount is broken).
-        - Use M(winimaging.dism.dism_image_mount) to remount or clean up.
+        - A C(needs_remount) mount must be remounted or unmounted with discard before it can be serviced.
       type: str
       sample: ok
 hresult:
@@ -228,7 +228,7 @@ hresult:
   type: str
   sample: "0x80070002"
 hresult_name:
-  description: On failure, the symbolic name of O(hresult).
+  description: On failure, the symbolic name of RV(hresult).
   returned: failure from DISM
   type: str
   sample: ERROR_FILE_NOT_FOUND

@@ -69,9 +69,9 @@ HRESULTS: dict[int, HResultInfo] = {
                    "Omit 'path' to service the running installation."),
     0xC004000F: _e("DISMAPI_E_INVALID_PRODUCT_KEY", "The product key is not valid for this edition."),
     0xC1510114: _e("DISMAPI_E_NEEDS_REMOUNT", "The image must be remounted before it can be serviced.",
-                   "Run winimaging.dism.dism_image_mount with state=mounted to remount it."),
+                   "Remount the image (DismRemountImage, dism /Remount-Image) or unmount it with discard."),
     0x800F080C: _e("DISMAPI_E_UNKNOWN_FEATURE", "The feature, package or capability name is unknown to this image.",
-                   "List the names with winimaging.dism.dism_feature_info."),
+                   "Check the spelling against the names DISM lists for this image (DismGetFeatures, Get-WindowsOptionalFeature)."),
     0x800F0902: _e("DISMAPI_E_BUSY", "The servicing stack is busy with another operation.",
                    "Another DISM or Windows Update operation is running; retry when it has finished."),
     # CBS (servicing stack)

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Sets everything up and runs every test and gate. CI runs exactly this (.ci/run).
+#   1. pytest: unit tests, C#/layout/PowerShell gates, the DISM lab's own tests, and the
+#      lab integration tests (real ansible-playbook over WinRM against simulated hosts)
+#   2. ansible-test sanity (offline)
+#   3. antsibull-changelog lint, antsibull-docs lint-collection-docs
+#   4. ansible-lint --profile production, galaxy-importer on the built collection
+set -uo pipefail
+cd "$(dirname "$0")/.."
+REPO=$PWD
+
+failed=()
+step() {
+  local name=$1; shift
+  printf '\n\033[1m==> %s\033[0m\n' "$name"
+  if "$@"; then echo "--- $name: ok"; else echo "--- $name: FAILED"; failed+=("$name"); fi
+}
+
+pytest_all() {
+  "$REPO/.venv/bin/python" -m pytest -p no:cacheprovider "$@"
+  local rc=$?
+  # Exit code 5 means no test was collected: that is a failure of this suite, never a pass.
+  [ "$rc" -eq 5 ] && echo "pytest collected no tests" >&2
+  return "$rc"
+}
+
+build_and_import() {
+  local out=$REPO/.cache/build
+  rm -rf "$out" && mkdir -p "$out"
+  "$REPO/.venv/bin/ansible-galaxy" collection build --output-path "$out" "$REPO" >/dev/null || return 1
+  local tarball
+  tarball=$(ls "$out"/winimaging-dism-*.tar.gz)
+  # galaxy-importer runs ansible-lint (production profile) and ansible-doc on the tarball.
+  (cd "$out" && PATH=$REPO/.venv-lint/bin:$PATH "$REPO/.venv-lint/bin/python" -m galaxy_importer.main "$tarball") > "$out/importer.log" 2>&1
+  local rc=$?
+  grep -E "ERROR|WARNING|completed" "$out/importer.log"
+  grep -q "Importer processing completed successfully" "$out/importer.log" && ! grep -q "^ERROR" "$out/importer.log" && [ "$rc" -eq 0 ]
+}
+
+bash scripts/setup.sh --lint || { echo "setup failed"; exit 1; }
+export ANSIBLE_COLLECTIONS_PATH=$REPO/.cache/ac
+
+step "pytest" pytest_all
+step "ansible-test sanity" bash scripts/sanity.sh
+step "antsibull-changelog lint" "$REPO/.venv/bin/antsibull-changelog" lint
+step "antsibull-docs lint-collection-docs" env PATH="$REPO/.venv-lint/bin:$PATH" \
+  "$REPO/.venv-lint/bin/antsibull-docs" lint-collection-docs --plugin-docs "$REPO"
+step "ansible-lint production" env PATH="$REPO/.venv-lint/bin:$PATH" \
+  "$REPO/.venv-lint/bin/ansible-lint" --offline --profile production
+step "galaxy-importer" build_and_import
+
+echo
+if ((${#failed[@]})); then
+  echo "FAILED: ${failed[*]}"
+  exit 1
+fi
+echo "All test steps passed."
