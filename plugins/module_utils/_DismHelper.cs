@@ -1,0 +1,1606 @@
+// Copyright (c) winimaging.dism contributors
+// GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+//
+// FOR INTERNAL COLLECTION USE ONLY. This file is private to the winimaging.dism collection;
+// its types and behaviour may change without notice and must not be used by other content.
+//
+// What it does: P/Invoke bindings for the Deployment Image Servicing and Management API
+// (DismApi.dll) and a small executor, Executor.Run(IDictionary) -> Hashtable, that runs an
+// ordered batch of DISM operations inside one DismInitialize/DismShutdown and at most one
+// session, and returns plain Hashtable/ArrayList/scalar data (docs/architecture.md, section 2).
+// It makes no decisions: changed/unchanged, messages and hints are the action plugins' job.
+//
+// How it is loaded: the module winimaging.dism.dism_helper (plugins/modules/dism_helper.ps1)
+// compiles this file once per host (Add-Type -OutputAssembly) and caches the assembly in an
+// ACL-protected folder keyed by the SHA-256 of this file's UTF-8 bytes, so any edit here makes
+// every host compile it again. It is not an #AnsibleRequires -CSharpUtil util.
+//
+// Constraints: C# 5 (Windows PowerShell 5.1 csc) and Roslyn on PowerShell 7 (.NET 8+), both
+// with warnings as errors; no JSON and no System.Management.Automation types; anything that
+// only PowerShell 7 needs goes behind #if CORECLR. The lab (tests/lab) compiles it with
+// mcs -langversion:5 -warnaserror and runs it under Mono against a simulated DismApi.
+
+using Microsoft.Win32.SafeHandles;
+using System;
+using System.Collections;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Threading;
+
+namespace ansible_collections.winimaging.dism.plugins.module_utils._DismHelper
+{
+    internal static class NativeHelpers
+    {
+        // Every DISM structure is declared inside #pragma pack(push, 1) in DismApi.h. Strings are
+        // DISM-owned PCWSTR read with Marshal.PtrToStringUni, BOOL is int, enums are int.
+        // Field names are the header's names: tests/gates/test_layout.py matches them by name.
+
+        [StructLayout(LayoutKind.Sequential, Pack = 1, CharSet = CharSet.Unicode)]
+        public struct SYSTEMTIME
+        {
+            public ushort wYear;
+            public ushort wMonth;
+            public ushort wDayOfWeek;
+            public ushort wDay;
+            public ushort wHour;
+            public ushort wMinute;
+            public ushort wSecond;
+            public ushort wMilliseconds;
+        }
+
+        [StructLayout(LayoutKind.Sequential, Pack = 1, CharSet = CharSet.Unicode)]
+        public struct DismPackage
+        {
+            public IntPtr PackageName;
+            public int PackageState;            // DismPackageFeatureState
+            public int ReleaseType;             // DismReleaseType
+            public SYSTEMTIME InstallTime;
+        }
+
+        [StructLayout(LayoutKind.Sequential, Pack = 1, CharSet = CharSet.Unicode)]
+        public struct DismCustomProperty
+        {
+            public IntPtr Name;
+            public IntPtr Value;
+            public IntPtr Path;
+        }
+
+        [StructLayout(LayoutKind.Sequential, Pack = 1, CharSet = CharSet.Unicode)]
+        public struct DismFeature
+        {
+            public IntPtr FeatureName;
+            public int State;                   // DismPackageFeatureState
+        }
+
+        [StructLayout(LayoutKind.Sequential, Pack = 1, CharSet = CharSet.Unicode)]
+        public struct DismCapability
+        {
+            public IntPtr Name;
+            public int State;                   // DismPackageFeatureState
+        }
+
+        [StructLayout(LayoutKind.Sequential, Pack = 1, CharSet = CharSet.Unicode)]
+        public struct DismPackageInfo
+        {
+            public IntPtr PackageName;
+            public int PackageState;            // DismPackageFeatureState
+            public int ReleaseType;             // DismReleaseType
+            public SYSTEMTIME InstallTime;
+            public int Applicable;              // BOOL
+            public IntPtr Copyright;
+            public IntPtr Company;
+            public SYSTEMTIME CreationTime;
+            public IntPtr DisplayName;
+            public IntPtr Description;
+            public IntPtr InstallClient;
+            public IntPtr InstallPackageName;
+            public SYSTEMTIME LastUpdateTime;
+            public IntPtr ProductName;
+            public IntPtr ProductVersion;
+            public int RestartRequired;         // DismRestartType
+            public int FullyOffline;            // DismFullyOfflineInstallableType
+            public IntPtr SupportInformation;
+            public IntPtr CustomProperty;       // DismCustomProperty[CustomPropertyCount]
+            public uint CustomPropertyCount;
+            public IntPtr Feature;              // DismFeature[FeatureCount]
+            public uint FeatureCount;
+        }
+
+        // C declares this as an anonymous DismPackageInfo member followed by CapabilityId; the
+        // fields are repeated here so that they keep the header's names and offsets.
+        [StructLayout(LayoutKind.Sequential, Pack = 1, CharSet = CharSet.Unicode)]
+        public struct DismPackageInfoEx
+        {
+            public IntPtr PackageName;
+            public int PackageState;
+            public int ReleaseType;
+            public SYSTEMTIME InstallTime;
+            public int Applicable;
+            public IntPtr Copyright;
+            public IntPtr Company;
+            public SYSTEMTIME CreationTime;
+            public IntPtr DisplayName;
+            public IntPtr Description;
+            public IntPtr InstallClient;
+            public IntPtr InstallPackageName;
+            public SYSTEMTIME LastUpdateTime;
+            public IntPtr ProductName;
+            public IntPtr ProductVersion;
+            public int RestartRequired;
+            public int FullyOffline;
+            public IntPtr SupportInformation;
+            public IntPtr CustomProperty;
+            public uint CustomPropertyCount;
+            public IntPtr Feature;
+            public uint FeatureCount;
+            public IntPtr CapabilityId;
+        }
+
+        [StructLayout(LayoutKind.Sequential, Pack = 1, CharSet = CharSet.Unicode)]
+        public struct DismFeatureInfo
+        {
+            public IntPtr FeatureName;
+            public int FeatureState;            // DismPackageFeatureState
+            public IntPtr DisplayName;
+            public IntPtr Description;
+            public int RestartRequired;         // DismRestartType
+            public IntPtr CustomProperty;       // DismCustomProperty[CustomPropertyCount]
+            public uint CustomPropertyCount;
+        }
+
+        [StructLayout(LayoutKind.Sequential, Pack = 1, CharSet = CharSet.Unicode)]
+        public struct DismCapabilityInfo
+        {
+            public IntPtr Name;
+            public int State;                   // DismPackageFeatureState
+            public IntPtr DisplayName;
+            public IntPtr Description;
+            public uint DownloadSize;
+            public uint InstallSize;
+        }
+
+        // Also DismLanguage (a typedef of DismString in the header).
+        [StructLayout(LayoutKind.Sequential, Pack = 1, CharSet = CharSet.Unicode)]
+        public struct DismString
+        {
+            public IntPtr Value;
+        }
+
+        [StructLayout(LayoutKind.Sequential, Pack = 1, CharSet = CharSet.Unicode)]
+        public struct DismWimCustomizedInfo
+        {
+            public uint Size;
+            public uint DirectoryCount;
+            public uint FileCount;
+            public SYSTEMTIME CreatedTime;
+            public SYSTEMTIME ModifiedTime;
+        }
+
+        [StructLayout(LayoutKind.Sequential, Pack = 1, CharSet = CharSet.Unicode)]
+        public struct DismImageInfo
+        {
+            public int ImageType;               // DismImageType
+            public uint ImageIndex;
+            public IntPtr ImageName;
+            public IntPtr ImageDescription;
+            public ulong ImageSize;
+            public uint Architecture;
+            public IntPtr ProductName;
+            public IntPtr EditionId;
+            public IntPtr InstallationType;
+            public IntPtr Hal;
+            public IntPtr ProductType;
+            public IntPtr ProductSuite;
+            public uint MajorVersion;
+            public uint MinorVersion;
+            public uint Build;
+            public uint SpBuild;
+            public uint SpLevel;
+            public int Bootable;                // DismImageBootable
+            public IntPtr SystemRoot;
+            public IntPtr Language;             // DismLanguage[LanguageCount]
+            public uint LanguageCount;
+            public uint DefaultLanguageIndex;
+            public IntPtr CustomizedInfo;       // DismWimCustomizedInfo* or NULL
+        }
+
+        [StructLayout(LayoutKind.Sequential, Pack = 1, CharSet = CharSet.Unicode)]
+        public struct DismMountedImageInfo
+        {
+            public IntPtr MountPath;
+            public IntPtr ImageFilePath;
+            public uint ImageIndex;
+            public int MountMode;               // DismMountMode
+            public int MountStatus;             // DismMountStatus
+        }
+
+        [StructLayout(LayoutKind.Sequential, Pack = 1, CharSet = CharSet.Unicode)]
+        public struct DismDriverPackage
+        {
+            public IntPtr PublishedName;
+            public IntPtr OriginalFileName;
+            public int InBox;                   // BOOL
+            public IntPtr CatalogFile;
+            public IntPtr ClassName;
+            public IntPtr ClassGuid;
+            public IntPtr ClassDescription;
+            public int BootCritical;            // BOOL
+            public int DriverSignature;         // DismDriverSignature
+            public IntPtr ProviderName;
+            public SYSTEMTIME Date;
+            public uint MajorVersion;
+            public uint MinorVersion;
+            public uint Build;
+            public uint Revision;
+        }
+
+        [StructLayout(LayoutKind.Sequential, Pack = 1, CharSet = CharSet.Unicode)]
+        public struct DismDriver
+        {
+            public IntPtr ManufacturerName;
+            public IntPtr HardwareDescription;
+            public IntPtr HardwareId;
+            public uint Architecture;
+            public IntPtr ServiceName;
+            public IntPtr CompatibleIds;
+            public IntPtr ExcludeIds;
+        }
+
+        public enum DismLogLevel
+        {
+            DismLogErrors = 0,
+            DismLogErrorsWarnings = 1,
+            DismLogErrorsWarningsInfo = 2,
+        }
+
+        public enum DismImageIdentifier
+        {
+            DismImageIndex = 0,
+            DismImageName = 1,
+        }
+
+        public enum DismPackageIdentifier
+        {
+            DismPackageNone = 0,
+            DismPackageName = 1,
+            DismPackagePath = 2,
+        }
+
+        public enum DismImageHealthState
+        {
+            DismImageHealthy = 0,
+            DismImageRepairable = 1,
+            DismImageNonRepairable = 2,
+        }
+
+        public const string DISM_ONLINE_IMAGE = "DISM_{53BFAE52-B167-4E2F-A258-0A37B57FF845}";
+        public const uint DISM_SESSION_DEFAULT = 0;
+
+        public const uint DISM_MOUNT_READWRITE = 0x00000000;
+        public const uint DISM_MOUNT_READONLY = 0x00000001;
+        public const uint DISM_MOUNT_OPTIMIZE = 0x00000002;
+        public const uint DISM_MOUNT_CHECK_INTEGRITY = 0x00000004;
+        public const uint DISM_COMMIT_IMAGE = 0x00000000;
+        public const uint DISM_DISCARD_IMAGE = 0x00000001;
+        public const uint DISM_COMMIT_GENERATE_INTEGRITY = 0x00010000;
+        public const uint DISM_COMMIT_APPEND = 0x00020000;
+
+        public const int S_OK = 0;
+        public const int DISMAPI_S_RELOAD_IMAGE_SESSION_REQUIRED = 1;
+        public const int ERROR_SUCCESS_REBOOT_REQUIRED = 3010;
+        public const int E_INVALIDARG = unchecked((int)0x80070057);
+
+        // void CALLBACK (UINT Current, UINT Total, PVOID UserData)
+        [UnmanagedFunctionPointer(CallingConvention.Winapi)]
+        public delegate void DismProgressCallback(uint current, uint total, IntPtr userData);
+    }
+
+    internal static class NativeMethods
+    {
+        // "DismApi" (no extension): Windows appends .dll, Mono probes libDismApi.so. System32 only,
+        // so no other DismApi.dll on the search path can be planted in front of the in-box one.
+        private const string DismApi = "DismApi";
+
+        [DllImport(DismApi, CharSet = CharSet.Unicode, ExactSpelling = true)]
+        [DefaultDllImportSearchPaths(DllImportSearchPath.System32)]
+        public static extern int DismInitialize(
+            NativeHelpers.DismLogLevel LogLevel,
+            string LogFilePath,
+            string ScratchDirectory);
+
+        [DllImport(DismApi, CharSet = CharSet.Unicode, ExactSpelling = true)]
+        [DefaultDllImportSearchPaths(DllImportSearchPath.System32)]
+        public static extern int DismShutdown();
+
+        [DllImport(DismApi, CharSet = CharSet.Unicode, ExactSpelling = true)]
+        [DefaultDllImportSearchPaths(DllImportSearchPath.System32)]
+        public static extern int DismMountImage(
+            string ImageFilePath,
+            string MountPath,
+            uint ImageIndex,
+            string ImageName,
+            NativeHelpers.DismImageIdentifier ImageIdentifier,
+            uint Flags,
+            SafeEventHandle CancelEvent,
+            NativeHelpers.DismProgressCallback Progress,
+            IntPtr UserData);
+
+        [DllImport(DismApi, CharSet = CharSet.Unicode, ExactSpelling = true)]
+        [DefaultDllImportSearchPaths(DllImportSearchPath.System32)]
+        public static extern int DismUnmountImage(
+            string MountPath,
+            uint Flags,
+            SafeEventHandle CancelEvent,
+            NativeHelpers.DismProgressCallback Progress,
+            IntPtr UserData);
+
+        [DllImport(DismApi, CharSet = CharSet.Unicode, ExactSpelling = true)]
+        [DefaultDllImportSearchPaths(DllImportSearchPath.System32)]
+        public static extern int DismOpenSession(
+            string ImagePath,
+            string WindowsDirectory,
+            string SystemDrive,
+            out uint Session);
+
+        [DllImport(DismApi, CharSet = CharSet.Unicode, ExactSpelling = true)]
+        [DefaultDllImportSearchPaths(DllImportSearchPath.System32)]
+        public static extern int DismCloseSession(uint Session);
+
+        [DllImport(DismApi, CharSet = CharSet.Unicode, ExactSpelling = true)]
+        [DefaultDllImportSearchPaths(DllImportSearchPath.System32)]
+        public static extern int DismGetLastErrorMessage(out SafeDismMemory ErrorMessage);
+
+        [DllImport(DismApi, CharSet = CharSet.Unicode, ExactSpelling = true)]
+        [DefaultDllImportSearchPaths(DllImportSearchPath.System32)]
+        public static extern int DismRemountImage(string MountPath);
+
+        [DllImport(DismApi, CharSet = CharSet.Unicode, ExactSpelling = true)]
+        [DefaultDllImportSearchPaths(DllImportSearchPath.System32)]
+        public static extern int DismCommitImage(
+            uint Session,
+            uint Flags,
+            SafeEventHandle CancelEvent,
+            NativeHelpers.DismProgressCallback Progress,
+            IntPtr UserData);
+
+        [DllImport(DismApi, CharSet = CharSet.Unicode, ExactSpelling = true)]
+        [DefaultDllImportSearchPaths(DllImportSearchPath.System32)]
+        public static extern int DismGetImageInfo(
+            string ImageFilePath,
+            out SafeDismMemory ImageInfo,
+            out uint Count);
+
+        [DllImport(DismApi, CharSet = CharSet.Unicode, ExactSpelling = true)]
+        [DefaultDllImportSearchPaths(DllImportSearchPath.System32)]
+        public static extern int DismGetMountedImageInfo(
+            out SafeDismMemory MountedImageInfo,
+            out uint Count);
+
+        [DllImport(DismApi, CharSet = CharSet.Unicode, ExactSpelling = true)]
+        [DefaultDllImportSearchPaths(DllImportSearchPath.System32)]
+        public static extern int DismCleanupMountpoints();
+
+        [DllImport(DismApi, CharSet = CharSet.Unicode, ExactSpelling = true)]
+        [DefaultDllImportSearchPaths(DllImportSearchPath.System32)]
+        public static extern int DismCheckImageHealth(
+            uint Session,
+            [MarshalAs(UnmanagedType.Bool)] bool ScanImage,
+            SafeEventHandle CancelEvent,
+            NativeHelpers.DismProgressCallback Progress,
+            IntPtr UserData,
+            out NativeHelpers.DismImageHealthState ImageHealth);
+
+        [DllImport(DismApi, CharSet = CharSet.Unicode, ExactSpelling = true)]
+        [DefaultDllImportSearchPaths(DllImportSearchPath.System32)]
+        public static extern int DismRestoreImageHealth(
+            uint Session,
+            [MarshalAs(UnmanagedType.LPArray, ArraySubType = UnmanagedType.LPWStr)] string[] SourcePaths,
+            uint SourcePathCount,
+            [MarshalAs(UnmanagedType.Bool)] bool LimitAccess,
+            SafeEventHandle CancelEvent,
+            NativeHelpers.DismProgressCallback Progress,
+            IntPtr UserData);
+
+        // DismDelete takes the raw pointer: it is what SafeDismMemory.ReleaseHandle calls.
+        [DllImport(DismApi, CharSet = CharSet.Unicode, ExactSpelling = true)]
+        [DefaultDllImportSearchPaths(DllImportSearchPath.System32)]
+        public static extern int DismDelete(IntPtr DismStructure);
+
+        [DllImport(DismApi, CharSet = CharSet.Unicode, ExactSpelling = true)]
+        [DefaultDllImportSearchPaths(DllImportSearchPath.System32)]
+        public static extern int DismAddPackage(
+            uint Session,
+            string PackagePath,
+            [MarshalAs(UnmanagedType.Bool)] bool IgnoreCheck,
+            [MarshalAs(UnmanagedType.Bool)] bool PreventPending,
+            SafeEventHandle CancelEvent,
+            NativeHelpers.DismProgressCallback Progress,
+            IntPtr UserData);
+
+        [DllImport(DismApi, CharSet = CharSet.Unicode, ExactSpelling = true)]
+        [DefaultDllImportSearchPaths(DllImportSearchPath.System32)]
+        public static extern int DismRemovePackage(
+            uint Session,
+            string Identifier,
+            NativeHelpers.DismPackageIdentifier PackageIdentifier,
+            SafeEventHandle CancelEvent,
+            NativeHelpers.DismProgressCallback Progress,
+            IntPtr UserData);
+
+        [DllImport(DismApi, CharSet = CharSet.Unicode, ExactSpelling = true)]
+        [DefaultDllImportSearchPaths(DllImportSearchPath.System32)]
+        public static extern int DismEnableFeature(
+            uint Session,
+            string FeatureName,
+            string Identifier,
+            NativeHelpers.DismPackageIdentifier PackageIdentifier,
+            [MarshalAs(UnmanagedType.Bool)] bool LimitAccess,
+            [MarshalAs(UnmanagedType.LPArray, ArraySubType = UnmanagedType.LPWStr)] string[] SourcePaths,
+            uint SourcePathCount,
+            [MarshalAs(UnmanagedType.Bool)] bool EnableAll,
+            SafeEventHandle CancelEvent,
+            NativeHelpers.DismProgressCallback Progress,
+            IntPtr UserData);
+
+        [DllImport(DismApi, CharSet = CharSet.Unicode, ExactSpelling = true)]
+        [DefaultDllImportSearchPaths(DllImportSearchPath.System32)]
+        public static extern int DismDisableFeature(
+            uint Session,
+            string FeatureName,
+            string PackageName,
+            [MarshalAs(UnmanagedType.Bool)] bool RemovePayload,
+            SafeEventHandle CancelEvent,
+            NativeHelpers.DismProgressCallback Progress,
+            IntPtr UserData);
+
+        [DllImport(DismApi, CharSet = CharSet.Unicode, ExactSpelling = true)]
+        [DefaultDllImportSearchPaths(DllImportSearchPath.System32)]
+        public static extern int DismGetPackages(
+            uint Session,
+            out SafeDismMemory Package,
+            out uint Count);
+
+        [DllImport(DismApi, CharSet = CharSet.Unicode, ExactSpelling = true)]
+        [DefaultDllImportSearchPaths(DllImportSearchPath.System32)]
+        public static extern int DismGetPackageInfo(
+            uint Session,
+            string Identifier,
+            NativeHelpers.DismPackageIdentifier PackageIdentifier,
+            out SafeDismMemory PackageInfo);
+
+        [DllImport(DismApi, CharSet = CharSet.Unicode, ExactSpelling = true)]
+        [DefaultDllImportSearchPaths(DllImportSearchPath.System32)]
+        public static extern int DismGetPackageInfoEx(
+            uint Session,
+            string Identifier,
+            NativeHelpers.DismPackageIdentifier PackageIdentifier,
+            out SafeDismMemory PackageInfoEx);
+
+        [DllImport(DismApi, CharSet = CharSet.Unicode, ExactSpelling = true)]
+        [DefaultDllImportSearchPaths(DllImportSearchPath.System32)]
+        public static extern int DismGetFeatures(
+            uint Session,
+            string Identifier,
+            NativeHelpers.DismPackageIdentifier PackageIdentifier,
+            out SafeDismMemory Feature,
+            out uint Count);
+
+        [DllImport(DismApi, CharSet = CharSet.Unicode, ExactSpelling = true)]
+        [DefaultDllImportSearchPaths(DllImportSearchPath.System32)]
+        public static extern int DismGetFeatureInfo(
+            uint Session,
+            string FeatureName,
+            string Identifier,
+            NativeHelpers.DismPackageIdentifier PackageIdentifier,
+            out SafeDismMemory FeatureInfo);
+
+        [DllImport(DismApi, CharSet = CharSet.Unicode, ExactSpelling = true)]
+        [DefaultDllImportSearchPaths(DllImportSearchPath.System32)]
+        public static extern int DismGetFeatureParent(
+            uint Session,
+            string FeatureName,
+            string Identifier,
+            NativeHelpers.DismPackageIdentifier PackageIdentifier,
+            out SafeDismMemory Feature,
+            out uint Count);
+
+        [DllImport(DismApi, CharSet = CharSet.Unicode, ExactSpelling = true)]
+        [DefaultDllImportSearchPaths(DllImportSearchPath.System32)]
+        public static extern int DismApplyUnattend(
+            uint Session,
+            string UnattendFile,
+            [MarshalAs(UnmanagedType.Bool)] bool SingleSession);
+
+        [DllImport(DismApi, CharSet = CharSet.Unicode, ExactSpelling = true)]
+        [DefaultDllImportSearchPaths(DllImportSearchPath.System32)]
+        public static extern int DismAddDriver(
+            uint Session,
+            string DriverPath,
+            [MarshalAs(UnmanagedType.Bool)] bool ForceUnsigned);
+
+        [DllImport(DismApi, CharSet = CharSet.Unicode, ExactSpelling = true)]
+        [DefaultDllImportSearchPaths(DllImportSearchPath.System32)]
+        public static extern int DismRemoveDriver(uint Session, string DriverPath);
+
+        [DllImport(DismApi, CharSet = CharSet.Unicode, ExactSpelling = true)]
+        [DefaultDllImportSearchPaths(DllImportSearchPath.System32)]
+        public static extern int DismGetDrivers(
+            uint Session,
+            [MarshalAs(UnmanagedType.Bool)] bool AllDrivers,
+            out SafeDismMemory DriverPackage,
+            out uint Count);
+
+        // The optional DriverPackage out is a second allocation with its own DismDelete.
+        [DllImport(DismApi, CharSet = CharSet.Unicode, ExactSpelling = true)]
+        [DefaultDllImportSearchPaths(DllImportSearchPath.System32)]
+        public static extern int DismGetDriverInfo(
+            uint Session,
+            string DriverPath,
+            out SafeDismMemory Driver,
+            out uint Count,
+            out SafeDismMemory DriverPackage);
+
+        [DllImport(DismApi, CharSet = CharSet.Unicode, ExactSpelling = true)]
+        [DefaultDllImportSearchPaths(DllImportSearchPath.System32)]
+        public static extern int DismGetCapabilities(
+            uint Session,
+            out SafeDismMemory Capability,
+            out uint Count);
+
+        [DllImport(DismApi, CharSet = CharSet.Unicode, ExactSpelling = true)]
+        [DefaultDllImportSearchPaths(DllImportSearchPath.System32)]
+        public static extern int DismGetCapabilityInfo(
+            uint Session,
+            string Name,
+            out SafeDismMemory Info);
+
+        [DllImport(DismApi, CharSet = CharSet.Unicode, ExactSpelling = true)]
+        [DefaultDllImportSearchPaths(DllImportSearchPath.System32)]
+        public static extern int DismAddCapability(
+            uint Session,
+            string Name,
+            [MarshalAs(UnmanagedType.Bool)] bool LimitAccess,
+            [MarshalAs(UnmanagedType.LPArray, ArraySubType = UnmanagedType.LPWStr)] string[] SourcePaths,
+            uint SourcePathCount,
+            SafeEventHandle CancelEvent,
+            NativeHelpers.DismProgressCallback Progress,
+            IntPtr UserData);
+
+        [DllImport(DismApi, CharSet = CharSet.Unicode, ExactSpelling = true)]
+        [DefaultDllImportSearchPaths(DllImportSearchPath.System32)]
+        public static extern int DismRemoveCapability(
+            uint Session,
+            string Name,
+            SafeEventHandle CancelEvent,
+            NativeHelpers.DismProgressCallback Progress,
+            IntPtr UserData);
+
+        // The cancel event. "kernel32.dll" exactly: the lab maps this name to libLabKernel32.so
+        // with a <dllmap> in the assembly's .dll.config (Mono would otherwise use its own).
+        [DllImport("kernel32.dll", CharSet = CharSet.Unicode, ExactSpelling = true, SetLastError = true)]
+        [DefaultDllImportSearchPaths(DllImportSearchPath.System32)]
+        public static extern SafeEventHandle CreateEventW(
+            IntPtr lpEventAttributes,
+            [MarshalAs(UnmanagedType.Bool)] bool bManualReset,
+            [MarshalAs(UnmanagedType.Bool)] bool bInitialState,
+            string lpName);
+
+        [DllImport("kernel32.dll", CharSet = CharSet.Unicode, ExactSpelling = true, SetLastError = true)]
+        [DefaultDllImportSearchPaths(DllImportSearchPath.System32)]
+        [return: MarshalAs(UnmanagedType.Bool)]
+        public static extern bool SetEvent(SafeEventHandle hEvent);
+
+        [DllImport("kernel32.dll", CharSet = CharSet.Unicode, ExactSpelling = true, SetLastError = true)]
+        [DefaultDllImportSearchPaths(DllImportSearchPath.System32)]
+        [return: MarshalAs(UnmanagedType.Bool)]
+        public static extern bool CloseHandle(IntPtr hObject);
+    }
+
+    /// <summary>Memory allocated by DISM (structures, arrays, DismString); freed with DismDelete.</summary>
+    internal sealed class SafeDismMemory : SafeHandle
+    {
+        public SafeDismMemory() : base(IntPtr.Zero, true) { }
+
+        public override bool IsInvalid
+        {
+            get { return handle == IntPtr.Zero; }
+        }
+
+        protected override bool ReleaseHandle()
+        {
+            return NativeMethods.DismDelete(handle) >= 0;
+        }
+    }
+
+    /// <summary>
+    /// A Win32 event closed with the P/Invoked CloseHandle. Not SafeWaitHandle: under Mono that
+    /// would be closed by the runtime's own emulation instead of the library that created it.
+    /// </summary>
+    internal sealed class SafeEventHandle : SafeHandleZeroOrMinusOneIsInvalid
+    {
+        public SafeEventHandle() : base(true) { }
+
+        protected override bool ReleaseHandle()
+        {
+            return NativeMethods.CloseHandle(handle);
+        }
+    }
+
+    /// <summary>A failed DISM call: its HRESULT, the function and DismGetLastErrorMessage's text.</summary>
+    public class DismException : Exception
+    {
+        private readonly string _function;
+        private readonly string _dismMessage;
+
+        public DismException(int hresult, string function, string dismMessage)
+            : base(BuildMessage(hresult, function, dismMessage))
+        {
+            HResult = hresult;
+            _function = function;
+            _dismMessage = dismMessage;
+        }
+
+        /// <summary>The DISM (or executor) function that failed.</summary>
+        public string Function
+        {
+            get { return _function; }
+        }
+
+        /// <summary>DismGetLastErrorMessage text, trimmed, or null.</summary>
+        public string DismMessage
+        {
+            get { return _dismMessage; }
+        }
+
+        private static string BuildMessage(int hresult, string function, string dismMessage)
+        {
+            string text = String.Format(CultureInfo.InvariantCulture, "{0} failed with 0x{1:X8}",
+                function, hresult);
+            if (!String.IsNullOrEmpty(dismMessage))
+            {
+                text += ": " + dismMessage;
+            }
+            return text;
+        }
+
+        /// <summary>
+        /// Builds the exception for a failed call. Must run on the thread that made the call,
+        /// right after it, before any other DISM call (the message is per thread).
+        /// </summary>
+        internal static DismException FromLastError(int hresult, string function)
+        {
+            return new DismException(hresult, function, GetLastErrorMessage());
+        }
+
+        internal static string GetLastErrorMessage()
+        {
+            SafeDismMemory message;
+            int hr = NativeMethods.DismGetLastErrorMessage(out message);
+            using (message)
+            {
+                if (hr != NativeHelpers.S_OK || message.IsInvalid)
+                {
+                    return null;
+                }
+                NativeHelpers.DismString value = Marshalling.ReadStruct<NativeHelpers.DismString>(
+                    message.DangerousGetHandle());
+                string text = Marshalling.ReadString(value.Value);
+                if (text == null)
+                {
+                    return null;
+                }
+                text = text.Trim();
+                return text.Length == 0 ? null : text;
+            }
+        }
+
+        internal Hashtable ToResult()
+        {
+            return Executor.NewError(HResult, _function, _dismMessage);
+        }
+    }
+
+    /// <summary>Reading DISM-owned memory. Never assumes alignment: PtrToStructure copies.</summary>
+    internal static class Marshalling
+    {
+        public static T ReadStruct<T>(IntPtr ptr) where T : struct
+        {
+            return (T)Marshal.PtrToStructure(ptr, typeof(T));
+        }
+
+        /// <summary>Element i of a packed DISM array: base + i * Marshal.SizeOf(T).</summary>
+        public static T ReadElement<T>(IntPtr array, uint index) where T : struct
+        {
+            long stride = Marshal.SizeOf(typeof(T));
+            return ReadStruct<T>(new IntPtr(array.ToInt64() + (long)index * stride));
+        }
+
+        public static string ReadString(IntPtr ptr)
+        {
+            return ptr == IntPtr.Zero ? null : Marshal.PtrToStringUni(ptr);
+        }
+
+        /// <summary>"yyyy-MM-ddTHH:mm:ss.fff", or null when wYear is 0 (not set).</summary>
+        public static string FormatSystemTime(NativeHelpers.SYSTEMTIME value)
+        {
+            if (value.wYear == 0)
+            {
+                return null;
+            }
+            return String.Format(CultureInfo.InvariantCulture,
+                "{0:D4}-{1:D2}-{2:D2}T{3:D2}:{4:D2}:{5:D2}.{6:D3}",
+                value.wYear, value.wMonth, value.wDay, value.wHour, value.wMinute, value.wSecond,
+                value.wMilliseconds);
+        }
+
+        /// <summary>A DismString/DismLanguage array as an ArrayList of strings.</summary>
+        public static ArrayList ReadStringArray(IntPtr array, uint count)
+        {
+            ArrayList list = new ArrayList();
+            if (array == IntPtr.Zero)
+            {
+                return list;
+            }
+            for (uint i = 0; i < count; i++)
+            {
+                list.Add(ReadString(ReadElement<NativeHelpers.DismString>(array, i).Value));
+            }
+            return list;
+        }
+    }
+
+    /// <summary>Typed access to the request's loosely typed values (PowerShell or JSON input).</summary>
+    internal static class Args
+    {
+        public static object Get(IDictionary dict, string key)
+        {
+            if (dict == null || !dict.Contains(key))
+            {
+                return null;
+            }
+            return dict[key];
+        }
+
+        public static string GetString(IDictionary dict, string key, bool required)
+        {
+            object value = Get(dict, key);
+            if (value == null)
+            {
+                if (required)
+                {
+                    throw new ArgumentException(String.Format("'{0}' is required", key));
+                }
+                return null;
+            }
+            string text = value as string;
+            if (text == null)
+            {
+                throw new ArgumentException(String.Format("'{0}' must be a string, got {1}", key,
+                    value.GetType().FullName));
+            }
+            return text;
+        }
+
+        public static bool GetBool(IDictionary dict, string key, bool defaultValue)
+        {
+            object value = Get(dict, key);
+            if (value == null)
+            {
+                return defaultValue;
+            }
+            if (!(value is bool))
+            {
+                throw new ArgumentException(String.Format("'{0}' must be a boolean, got {1}", key,
+                    value.GetType().FullName));
+            }
+            return (bool)value;
+        }
+
+        /// <summary>An integer from int/long/short/byte/uint/ulong/double/decimal (integral).</summary>
+        public static long? GetInteger(IDictionary dict, string key)
+        {
+            object value = Get(dict, key);
+            if (value == null)
+            {
+                return null;
+            }
+            long result;
+            if (!TryToInteger(value, out result))
+            {
+                throw new ArgumentException(String.Format("'{0}' must be an integer, got {1} ({2})",
+                    key, Convert.ToString(value, CultureInfo.InvariantCulture), value.GetType().FullName));
+            }
+            return result;
+        }
+
+        public static int GetInt(IDictionary dict, string key, int defaultValue, int minimum, int maximum)
+        {
+            long? value = GetInteger(dict, key);
+            if (!value.HasValue)
+            {
+                return defaultValue;
+            }
+            if (value.Value < minimum || value.Value > maximum)
+            {
+                throw new ArgumentException(String.Format(CultureInfo.InvariantCulture,
+                    "'{0}' must be between {1} and {2}, got {3}", key, minimum, maximum, value.Value));
+            }
+            return (int)value.Value;
+        }
+
+        public static IDictionary GetDict(IDictionary dict, string key)
+        {
+            object value = Get(dict, key);
+            if (value == null)
+            {
+                return null;
+            }
+            IDictionary result = value as IDictionary;
+            if (result == null)
+            {
+                throw new ArgumentException(String.Format("'{0}' must be a dictionary, got {1}", key,
+                    value.GetType().FullName));
+            }
+            return result;
+        }
+
+        public static IList GetList(IDictionary dict, string key)
+        {
+            object value = Get(dict, key);
+            if (value == null)
+            {
+                return null;
+            }
+            IList result = value as IList;
+            if (result == null || value is string)
+            {
+                throw new ArgumentException(String.Format("'{0}' must be a list, got {1}", key,
+                    value.GetType().FullName));
+            }
+            return result;
+        }
+
+        public static bool IsNumber(object value)
+        {
+            return value is int || value is long || value is short || value is sbyte || value is byte
+                || value is ushort || value is uint || value is ulong || value is double || value is float
+                || value is decimal;
+        }
+
+        public static bool TryToInteger(object value, out long result)
+        {
+            result = 0;
+            if (value == null || value is bool || !IsNumber(value))
+            {
+                return false;
+            }
+            try
+            {
+                decimal number = Convert.ToDecimal(value, CultureInfo.InvariantCulture);
+                if (number != Decimal.Truncate(number) || number < long.MinValue || number > long.MaxValue)
+                {
+                    return false;
+                }
+                result = (long)number;
+                return true;
+            }
+            catch (OverflowException)
+            {
+                return false;
+            }
+        }
+    }
+
+    /// <summary>Counts progress callbacks for one operation; the delegate lives as long as this.</summary>
+    internal sealed class ProgressRecorder
+    {
+        private readonly object _lock = new object();
+        private long _calls;
+        private long _current;
+        private long _total;
+        private readonly NativeHelpers.DismProgressCallback _callback;
+
+        public ProgressRecorder()
+        {
+            _callback = OnProgress;
+        }
+
+        public NativeHelpers.DismProgressCallback Callback
+        {
+            get { return _callback; }
+        }
+
+        private void OnProgress(uint current, uint total, IntPtr userData)
+        {
+            // Called from native code, possibly on a DISM thread: no exception may escape.
+            lock (_lock)
+            {
+                _calls++;
+                _current = current;
+                _total = total;
+            }
+        }
+
+        public Hashtable ToResult()
+        {
+            Hashtable result = new Hashtable();
+            lock (_lock)
+            {
+                result["calls"] = _calls;
+                result["current"] = _current;
+                result["total"] = _total;
+            }
+            return result;
+        }
+    }
+
+    /// <summary>What an operation handler gets: the session, the cancel event, progress, codes.</summary>
+    internal sealed class OperationContext
+    {
+        private readonly Executor _executor;
+        private readonly string _op;
+        private ProgressRecorder _progress;
+        private int _returnCode;
+
+        internal OperationContext(Executor executor, string op)
+        {
+            _executor = executor;
+            _op = op;
+        }
+
+        /// <summary>The open session; fails the operation when the request has no target.</summary>
+        public uint Session
+        {
+            get
+            {
+                if (!_executor.HasSession)
+                {
+                    throw new ArgumentException(String.Format(
+                        "operation '{0}' needs a session: set 'target' in the request", _op));
+                }
+                return _executor.SessionId;
+            }
+        }
+
+        public SafeEventHandle CancelEvent
+        {
+            get { return _executor.CancelEvent; }
+        }
+
+        /// <summary>The progress callback; using it makes the result carry 'progress'.</summary>
+        public NativeHelpers.DismProgressCallback Progress
+        {
+            get
+            {
+                if (_progress == null)
+                {
+                    _progress = new ProgressRecorder();
+                }
+                return _progress.Callback;
+            }
+        }
+
+        internal ProgressRecorder ProgressRecorder
+        {
+            get { return _progress; }
+        }
+
+        /// <summary>The last non-zero success code (1, 3010) of the operation's DISM calls, else 0.</summary>
+        internal int ReturnCode
+        {
+            get { return _returnCode; }
+        }
+
+        /// <summary>Throws DismException for a failed HRESULT; remembers success codes.</summary>
+        public int Check(int hresult, string function)
+        {
+            if (hresult < 0)
+            {
+                throw DismException.FromLastError(hresult, function);
+            }
+            if (hresult != NativeHelpers.S_OK)
+            {
+                _returnCode = hresult;
+            }
+            return hresult;
+        }
+    }
+
+    internal delegate object OperationHandler(OperationContext context, IDictionary args);
+
+    /// <summary>
+    /// Runs one request (docs/architecture.md section 2). One instance per Run call; all DISM
+    /// calls happen on the calling thread, so DismGetLastErrorMessage sees their errors.
+    /// </summary>
+    public sealed class Executor
+    {
+        // The dispatch table: a new operation is one entry here and one method in the
+        // "Operations" region below.
+        private static readonly Dictionary<string, OperationHandler> Operations =
+            new Dictionary<string, OperationHandler>(StringComparer.Ordinal)
+            {
+                { "get_image_info", OpGetImageInfo },
+                { "get_mounted_images", OpGetMountedImages },
+                { "check_image_health", OpCheckImageHealth },
+            };
+
+        private bool _hasSession;
+        private uint _session;
+        private string _sessionPath;
+        private string _sessionWindowsDirectory;
+        private string _sessionSystemDrive;
+        private SafeEventHandle _cancelEvent;
+
+        private Executor() { }
+
+        internal bool HasSession
+        {
+            get { return _hasSession; }
+        }
+
+        internal uint SessionId
+        {
+            get { return _session; }
+        }
+
+        internal SafeEventHandle CancelEvent
+        {
+            get { return _cancelEvent; }
+        }
+
+        /// <summary>Runs the request and returns the response; does not throw for DISM failures.</summary>
+        public static Hashtable Run(IDictionary request)
+        {
+            return new Executor().RunRequest(request);
+        }
+
+        internal static Hashtable NewError(int hresult, string function, string message)
+        {
+            Hashtable error = new Hashtable();
+            error["hresult"] = hresult;
+            error["function"] = function;
+            error["message"] = message;
+            return error;
+        }
+
+        private static Hashtable ErrorFromException(Exception e, string function)
+        {
+            DismException dism = e as DismException;
+            if (dism != null)
+            {
+                return dism.ToResult();
+            }
+            if (e is ArgumentException)
+            {
+                return NewError(NativeHelpers.E_INVALIDARG, "Executor", e.Message);
+            }
+            return NewError(e.HResult, function, e.GetType().FullName + ": " + e.Message);
+        }
+
+        private Hashtable RunRequest(IDictionary request)
+        {
+            Hashtable response = new Hashtable();
+            ArrayList results = new ArrayList();
+            response["results"] = results;
+            response["error"] = null;
+            response["reboot_required"] = false;
+            response["session_reloads"] = 0;
+            response["completed"] = false;
+
+            string logPath;
+            string scratchDirectory;
+            int logLevel;
+            IDictionary target;
+            long? timeoutSeconds;
+            IList operations;
+            try
+            {
+                if (request == null)
+                {
+                    throw new ArgumentException("the request must be a dictionary");
+                }
+                logPath = Args.GetString(request, "log_path", false);
+                scratchDirectory = Args.GetString(request, "scratch_directory", false);
+                logLevel = Args.GetInt(request, "log_level", 2, 0, 2);
+                target = Args.GetDict(request, "target");
+                timeoutSeconds = Args.GetInteger(request, "timeout_seconds");
+                if (timeoutSeconds.HasValue && (timeoutSeconds.Value < 0 || timeoutSeconds.Value > Int32.MaxValue / 1000))
+                {
+                    throw new ArgumentException(String.Format(CultureInfo.InvariantCulture,
+                        "'timeout_seconds' must be between 0 and {0}, got {1}", Int32.MaxValue / 1000,
+                        timeoutSeconds.Value));
+                }
+                operations = Args.GetList(request, "operations") ?? new ArrayList();
+                if (target != null)
+                {
+                    ParseTarget(target);
+                }
+            }
+            catch (ArgumentException e)
+            {
+                response["error"] = NewError(NativeHelpers.E_INVALIDARG, "Executor", "request: " + e.Message);
+                return response;
+            }
+
+            string stage = "CreateEventW";
+            Timer timer = null;
+            bool initialized = false;
+            try
+            {
+                _cancelEvent = NativeMethods.CreateEventW(IntPtr.Zero, true, false, null);
+                if (_cancelEvent.IsInvalid)
+                {
+                    int lastError = Marshal.GetLastWin32Error();
+                    response["error"] = NewError(Win32ToHResult(lastError), "CreateEventW", null);
+                    return response;
+                }
+                if (timeoutSeconds.HasValue)
+                {
+                    timer = new Timer(OnTimeout, _cancelEvent, timeoutSeconds.Value * 1000, Timeout.Infinite);
+                }
+
+                stage = "DismInitialize";
+                int hr = NativeMethods.DismInitialize((NativeHelpers.DismLogLevel)logLevel, logPath, scratchDirectory);
+                if (hr < 0)
+                {
+                    throw DismException.FromLastError(hr, "DismInitialize");
+                }
+                initialized = true;
+
+                try
+                {
+                    if (target != null)
+                    {
+                        stage = "DismOpenSession";
+                        OpenSession();
+                    }
+                    stage = "Executor";
+                    response["completed"] = RunOperations(operations, results, response);
+                }
+                finally
+                {
+                    if (_hasSession)
+                    {
+                        stage = "DismCloseSession";
+                        CloseSession(response);
+                    }
+                }
+            }
+            catch (Exception e)
+            {
+                if (response["error"] == null)
+                {
+                    response["error"] = ErrorFromException(e, stage);
+                }
+            }
+            finally
+            {
+                if (timer != null)
+                {
+                    timer.Dispose();
+                }
+                if (initialized)
+                {
+                    int hr = NativeMethods.DismShutdown();
+                    if (hr < 0 && response["error"] == null)
+                    {
+                        response["error"] = NewError(hr, "DismShutdown", null);
+                    }
+                }
+                if (_cancelEvent != null)
+                {
+                    _cancelEvent.Dispose();
+                }
+            }
+            return response;
+        }
+
+        private static void OnTimeout(object state)
+        {
+            // Runs on a timer thread: an escaping exception would end the process.
+            try
+            {
+                SafeEventHandle cancelEvent = (SafeEventHandle)state;
+                if (!cancelEvent.IsClosed)
+                {
+                    NativeMethods.SetEvent(cancelEvent);
+                }
+            }
+            catch (Exception)
+            {
+                // the run is already over and the event closed: nothing left to cancel
+            }
+        }
+
+        private static int Win32ToHResult(int error)
+        {
+            return error <= 0 ? error : unchecked((int)(((uint)error & 0x0000FFFF) | 0x80070000));
+        }
+
+        private void ParseTarget(IDictionary target)
+        {
+            bool online = Args.GetBool(target, "online", false);
+            string path = Args.GetString(target, "path", false);
+            string windowsDirectory = Args.GetString(target, "windows_directory", false);
+            string systemDrive = Args.GetString(target, "system_drive", false);
+            if (online)
+            {
+                if (path != null || windowsDirectory != null || systemDrive != null)
+                {
+                    throw new ArgumentException("'target': 'online' excludes 'path', 'windows_directory' and 'system_drive'");
+                }
+                _sessionPath = NativeHelpers.DISM_ONLINE_IMAGE;
+            }
+            else
+            {
+                if (path == null)
+                {
+                    throw new ArgumentException("'target' needs 'online': true or a 'path'");
+                }
+                _sessionPath = path;
+                _sessionWindowsDirectory = windowsDirectory;
+                _sessionSystemDrive = systemDrive;
+            }
+        }
+
+        private void OpenSession()
+        {
+            uint session;
+            int hr = NativeMethods.DismOpenSession(_sessionPath, _sessionWindowsDirectory, _sessionSystemDrive,
+                out session);
+            if (hr < 0)
+            {
+                throw DismException.FromLastError(hr, "DismOpenSession");
+            }
+            _session = session;
+            _hasSession = true;
+        }
+
+        private void CloseSession(Hashtable response)
+        {
+            _hasSession = false;
+            int hr = NativeMethods.DismCloseSession(_session);
+            _session = NativeHelpers.DISM_SESSION_DEFAULT;
+            if (hr < 0 && response["error"] == null)
+            {
+                response["error"] = DismException.FromLastError(hr, "DismCloseSession").ToResult();
+            }
+        }
+
+        private bool RunOperations(IList operations, ArrayList results, Hashtable response)
+        {
+            foreach (object item in operations)
+            {
+                Hashtable result = new Hashtable();
+                result["op"] = null;
+                result["ok"] = false;
+                result["value"] = null;
+                result["return_code"] = null;
+                result["error"] = null;
+                result["progress"] = null;
+                result["precondition_failed"] = false;
+                results.Add(result);
+
+                OperationContext context = null;
+                try
+                {
+                    IDictionary args = item as IDictionary;
+                    if (args == null)
+                    {
+                        throw new ArgumentException(String.Format("each operation must be a dictionary, got {0}",
+                            item == null ? "null" : item.GetType().FullName));
+                    }
+                    string op = Args.GetString(args, "op", true);
+                    result["op"] = op;
+                    OperationHandler handler;
+                    if (!Operations.TryGetValue(op, out handler))
+                    {
+                        throw new ArgumentException(String.Format("unknown operation '{0}'", op));
+                    }
+                    IDictionary expect = Args.GetDict(args, "expect");
+
+                    context = new OperationContext(this, op);
+                    object value = handler(context, args);
+                    result["value"] = value;
+                    result["return_code"] = context.ReturnCode;
+                    result["ok"] = true;
+
+                    if (expect != null)
+                    {
+                        if (!Precondition.Holds(value, expect, args))
+                        {
+                            result["ok"] = false;
+                            result["precondition_failed"] = true;
+                        }
+                    }
+                }
+                catch (Exception e)
+                {
+                    Hashtable error = ErrorFromException(e, "Executor");
+                    result["ok"] = false;
+                    result["error"] = error;
+                    if (e is DismException)
+                    {
+                        result["return_code"] = error["hresult"];
+                    }
+                }
+                finally
+                {
+                    if (context != null && context.ProgressRecorder != null)
+                    {
+                        result["progress"] = context.ProgressRecorder.ToResult();
+                    }
+                }
+
+                if (context != null)
+                {
+                    if (context.ReturnCode == NativeHelpers.ERROR_SUCCESS_REBOOT_REQUIRED)
+                    {
+                        response["reboot_required"] = true;
+                    }
+                    if (context.ReturnCode == NativeHelpers.DISMAPI_S_RELOAD_IMAGE_SESSION_REQUIRED && _hasSession)
+                    {
+                        // DISMAPI_S_RELOAD_IMAGE_SESSION_REQUIRED: close and reopen on the same image.
+                        CloseSession(response);
+                        if (response["error"] != null)
+                        {
+                            return false;
+                        }
+                        OpenSession();
+                        response["session_reloads"] = (int)response["session_reloads"] + 1;
+                    }
+                }
+                if (!(bool)result["ok"])
+                {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        #region Operations
+
+        // get_image_info: image_path -> list of image dicts (DismGetImageInfo).
+        private static object OpGetImageInfo(OperationContext context, IDictionary args)
+        {
+            string imagePath = Args.GetString(args, "image_path", true);
+            SafeDismMemory info;
+            uint count;
+            int hr = NativeMethods.DismGetImageInfo(imagePath, out info, out count);
+            using (info)
+            {
+                context.Check(hr, "DismGetImageInfo");
+                ArrayList images = new ArrayList();
+                if (info.IsInvalid)
+                {
+                    return images;
+                }
+                IntPtr array = info.DangerousGetHandle();
+                for (uint i = 0; i < count; i++)
+                {
+                    images.Add(ConvertImageInfo(Marshalling.ReadElement<NativeHelpers.DismImageInfo>(array, i)));
+                }
+                return images;
+            }
+        }
+
+        private static Hashtable ConvertImageInfo(NativeHelpers.DismImageInfo info)
+        {
+            Hashtable image = new Hashtable();
+            image["index"] = (long)info.ImageIndex;
+            image["name"] = Marshalling.ReadString(info.ImageName);
+            image["description"] = Marshalling.ReadString(info.ImageDescription);
+            image["image_type"] = info.ImageType;
+            image["size"] = info.ImageSize;
+            image["architecture"] = (long)info.Architecture;
+            image["product_name"] = Marshalling.ReadString(info.ProductName);
+            image["edition_id"] = Marshalling.ReadString(info.EditionId);
+            image["installation_type"] = Marshalling.ReadString(info.InstallationType);
+            image["hal"] = Marshalling.ReadString(info.Hal);
+            image["product_type"] = Marshalling.ReadString(info.ProductType);
+            image["product_suite"] = Marshalling.ReadString(info.ProductSuite);
+            image["major_version"] = (long)info.MajorVersion;
+            image["minor_version"] = (long)info.MinorVersion;
+            image["build"] = (long)info.Build;
+            image["sp_build"] = (long)info.SpBuild;
+            image["sp_level"] = (long)info.SpLevel;
+            image["bootable"] = info.Bootable;
+            image["system_root"] = Marshalling.ReadString(info.SystemRoot);
+            image["languages"] = Marshalling.ReadStringArray(info.Language, info.LanguageCount);
+            image["default_language_index"] = (long)info.DefaultLanguageIndex;
+            if (info.CustomizedInfo == IntPtr.Zero)
+            {
+                image["customized_info"] = null;
+            }
+            else
+            {
+                NativeHelpers.DismWimCustomizedInfo custom =
+                    Marshalling.ReadStruct<NativeHelpers.DismWimCustomizedInfo>(info.CustomizedInfo);
+                Hashtable customized = new Hashtable();
+                customized["size"] = (long)custom.Size;
+                customized["directory_count"] = (long)custom.DirectoryCount;
+                customized["file_count"] = (long)custom.FileCount;
+                customized["created_time"] = Marshalling.FormatSystemTime(custom.CreatedTime);
+                customized["modified_time"] = Marshalling.FormatSystemTime(custom.ModifiedTime);
+                image["customized_info"] = customized;
+            }
+            return image;
+        }
+
+        // get_mounted_images: no arguments -> list of mounts (DismGetMountedImageInfo).
+        private static object OpGetMountedImages(OperationContext context, IDictionary args)
+        {
+            SafeDismMemory info;
+            uint count;
+            int hr = NativeMethods.DismGetMountedImageInfo(out info, out count);
+            using (info)
+            {
+                context.Check(hr, "DismGetMountedImageInfo");
+                ArrayList mounts = new ArrayList();
+                if (info.IsInvalid)
+                {
+                    return mounts;
+                }
+                IntPtr array = info.DangerousGetHandle();
+                for (uint i = 0; i < count; i++)
+                {
+                    NativeHelpers.DismMountedImageInfo mount =
+                        Marshalling.ReadElement<NativeHelpers.DismMountedImageInfo>(array, i);
+                    Hashtable entry = new Hashtable();
+                    entry["mount_path"] = Marshalling.ReadString(mount.MountPath);
+                    entry["image_file_path"] = Marshalling.ReadString(mount.ImageFilePath);
+                    entry["image_index"] = (long)mount.ImageIndex;
+                    entry["mount_mode"] = mount.MountMode;
+                    entry["mount_status"] = mount.MountStatus;
+                    mounts.Add(entry);
+                }
+                return mounts;
+            }
+        }
+
+        // check_image_health: scan_image (bool, default false) -> {"health": int}
+        // (DismCheckImageHealth on the session, with the cancel event and progress).
+        private static object OpCheckImageHealth(OperationContext context, IDictionary args)
+        {
+            uint session = context.Session;
+            bool scanImage = Args.GetBool(args, "scan_image", false);
+            NativeHelpers.DismProgressCallback progress = context.Progress;
+            NativeHelpers.DismImageHealthState health;
+            int hr = NativeMethods.DismCheckImageHealth(session, scanImage, context.CancelEvent,
+                progress, IntPtr.Zero, out health);
+            GC.KeepAlive(progress);
+            context.Check(hr, "DismCheckImageHealth");
+            Hashtable value = new Hashtable();
+            value["health"] = (int)health;
+            return value;
+        }
+
+        #endregion
+    }
+
+    /// <summary>
+    /// 'expect' preconditions: every key of expect must equal the same key of the value. For a list
+    /// value the element is chosen by the key named in 'match' (an operation argument, or a 'match'
+    /// entry of expect itself, which is then not compared): the element whose [match] equals
+    /// expect[match]. No such element is a mismatch.
+    /// </summary>
+    internal static class Precondition
+    {
+        public static bool Holds(object value, IDictionary expect, IDictionary args)
+        {
+            IDictionary subject = value as IDictionary;
+            string skipKey = null;
+            if (subject == null)
+            {
+                IList list = value as IList;
+                if (list == null)
+                {
+                    return false;
+                }
+                string match = Args.GetString(args, "match", false);
+                if (match == null)
+                {
+                    match = Args.GetString(expect, "match", false);
+                    skipKey = "match";
+                }
+                if (match == null)
+                {
+                    throw new ArgumentException("'expect' on a list value needs 'match' (the key that selects the element)");
+                }
+                if (!expect.Contains(match))
+                {
+                    throw new ArgumentException(String.Format("'expect' has no '{0}' entry to match", match));
+                }
+                object wanted = expect[match];
+                foreach (object element in list)
+                {
+                    IDictionary candidate = element as IDictionary;
+                    if (candidate != null && candidate.Contains(match) && ValuesEqual(candidate[match], wanted))
+                    {
+                        subject = candidate;
+                        break;
+                    }
+                }
+                if (subject == null)
+                {
+                    return false;
+                }
+            }
+            foreach (DictionaryEntry entry in expect)
+            {
+                string key = entry.Key as string;
+                if (key != null && key == skipKey)
+                {
+                    continue;
+                }
+                if (!subject.Contains(entry.Key) || !ValuesEqual(subject[entry.Key], entry.Value))
+                {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        /// <summary>Numbers by value, strings ordinally, lists element-wise, dicts key by key.</summary>
+        public static bool ValuesEqual(object actual, object expected)
+        {
+            if (actual == null || expected == null)
+            {
+                return actual == null && expected == null;
+            }
+            if (Args.IsNumber(actual) && Args.IsNumber(expected))
+            {
+                try
+                {
+                    return Convert.ToDecimal(actual, CultureInfo.InvariantCulture)
+                        == Convert.ToDecimal(expected, CultureInfo.InvariantCulture);
+                }
+                catch (OverflowException)
+                {
+                    return Convert.ToDouble(actual, CultureInfo.InvariantCulture)
+                        == Convert.ToDouble(expected, CultureInfo.InvariantCulture);
+                }
+            }
+            if (actual is string || expected is string || actual is bool || expected is bool)
+            {
+                return actual.Equals(expected);
+            }
+            IDictionary actualDict = actual as IDictionary;
+            IDictionary expectedDict = expected as IDictionary;
+            if (actualDict != null || expectedDict != null)
+            {
+                if (actualDict == null || expectedDict == null || actualDict.Count != expectedDict.Count)
+                {
+                    return false;
+                }
+                foreach (DictionaryEntry entry in expectedDict)
+                {
+                    if (!actualDict.Contains(entry.Key) || !ValuesEqual(actualDict[entry.Key], entry.Value))
+                    {
+                        return false;
+                    }
+                }
+                return true;
+            }
+            IList actualList = actual as IList;
+            IList expectedList = expected as IList;
+            if (actualList != null && expectedList != null)
+            {
+                if (actualList.Count != expectedList.Count)
+                {
+                    return false;
+                }
+                for (int i = 0; i < actualList.Count; i++)
+                {
+                    if (!ValuesEqual(actualList[i], expectedList[i]))
+                    {
+                        return false;
+                    }
+                }
+                return true;
+            }
+            return actual.Equals(expected);
+        }
+    }
+}

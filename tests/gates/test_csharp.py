@@ -1,0 +1,73 @@
+# Copyright (c) winimaging.dism contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Gate: _DismHelper.cs compiles at C# 5 with warnings as errors, and the gate itself can fail.
+
+Windows PowerShell 5.1 compiles with csc at C# 5 and Ansible treats warnings as errors; no
+ansible-test sanity check compiles .cs files, so this is where C# breakage is caught.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from gatelib import HELPER_CS, HELPER_NAMESPACE, compile_cs
+
+WARNING = re.compile(r'warning CS\d+')
+ERROR = re.compile(r'error CS\d+')
+
+
+def test_helper_compiles_at_csharp5_without_warnings(tmp_path):
+    result = compile_cs([HELPER_CS], str(tmp_path / 'WinImagingDismHelper.dll'))
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, f'mcs failed:\n{output}'
+    assert not WARNING.search(output), f'mcs reported warnings:\n{output}'
+    assert not ERROR.search(output), output
+
+
+def test_helper_source_rules():
+    """Rules a C# 5 compiler does not check but Windows hosts need."""
+    with open(HELPER_CS, encoding='utf-8') as handle:
+        source = handle.read()
+    assert f'namespace {HELPER_NAMESPACE}' in source
+    assert 'FOR INTERNAL COLLECTION USE ONLY' in source
+    code = re.sub(r'/\*.*?\*/', '', source, flags=re.S)
+    code = re.sub(r'//[^\n]*', '', code)
+    # No JSON and no PowerShell types: the same source loads in Windows PowerShell 5.1 and 7.
+    for forbidden in ('System.Management.Automation', 'JavaScriptSerializer', 'System.Text.Json',
+                      'Newtonsoft', 'ReliabilityContract', 'PrepareConstrainedRegions'):
+        assert forbidden not in code, f'{forbidden} must not be used in _DismHelper.cs'
+    # Every DismApi/kernel32 import is pinned to System32 and Unicode.
+    imports = re.findall(r'\[DllImport\(([^\]]*)\)\]\s*(\[[^\]]*\]\s*)?', code)
+    assert imports, 'no DllImport found'
+    for args, following in imports:
+        assert 'CharSet = CharSet.Unicode' in args, args
+        assert following and 'DefaultDllImportSearchPaths(DllImportSearchPath.System32)' in following, args
+    # The source is hashed as UTF-8 on both sides: no BOM, so the bytes are the same everywhere.
+    with open(HELPER_CS, 'rb') as handle:
+        assert not handle.read(3).startswith(b'\xef\xbb\xbf'), '_DismHelper.cs must not start with a BOM'
+
+
+@pytest.mark.parametrize('snippet', [
+    'class C { string M(int x) { return $"{x}"; } }',                       # interpolated string
+    'class C { string M(object o) { return o?.ToString(); } }',             # null-conditional
+    'class C { int P { get; } = 1; }',                                      # auto-property initialiser
+    'class C { int M() => 1; }',                                            # expression-bodied member
+    'class C { string M(int x) { return nameof(x); } }',                    # nameof
+])
+def test_gate_rejects_csharp6(tmp_path, snippet):
+    """The compile gate must be able to fail: C# 6 syntax is rejected at -langversion:5."""
+    src = tmp_path / 'Cs6.cs'
+    src.write_text(snippet + '\n', encoding='utf-8')
+    result = compile_cs([str(src)], str(tmp_path / 'Cs6.dll'))
+    assert result.returncode != 0, f'C# 6 syntax was accepted:\n{snippet}'
+    assert ERROR.search(result.stdout + result.stderr)
+
+
+def test_gate_rejects_warnings(tmp_path):
+    """Warnings are errors: an unused variable fails the build."""
+    src = tmp_path / 'Warn.cs'
+    src.write_text('class C { void M() { int unused = 1; } }\n', encoding='utf-8')
+    result = compile_cs([str(src)], str(tmp_path / 'Warn.dll'))
+    assert result.returncode != 0
