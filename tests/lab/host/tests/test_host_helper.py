@@ -1,0 +1,160 @@
+"""The lab's winimaging.dism.dism_helper (architecture.md section 1)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import signal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hostlab_support import LAB, RunningHost, module_stdin, run_module, start_host
+
+HELPER = "winimaging.dism.dism_helper"
+TINY_SOURCE = (
+    "namespace ansible_collections.winimaging.dism.plugins.module_utils._DismHelper {\n"
+    "  public static class Executor {\n"
+    "    public static System.Collections.Hashtable Run(System.Collections.IDictionary request) {\n"
+    "      return new System.Collections.Hashtable();\n"
+    "    }\n"
+    "  }\n"
+    "}\n"
+)
+TINY_HASH = hashlib.sha256(TINY_SOURCE.encode()).hexdigest()
+needs_mcs = pytest.mark.skipif(shutil.which("mcs") is None, reason="mcs (Debian mono-mcs) is not installed")
+
+
+def call(host: RunningHost, args: dict[str, Any], **kw: Any) -> tuple[dict[str, Any] | None, str, int]:
+    out, err, rc = run_module(host.protocol(), module_stdin(HELPER, args, **kw))
+    return (json.loads(out) if out.strip() else None), err.decode(), rc
+
+
+def cache_dir(host: RunningHost, helper_hash: str = TINY_HASH) -> Path:
+    return host.root / "drives/C/ProgramData/winimaging.dism/helper" / helper_hash / "Mono-4"
+
+
+@needs_mcs
+def test_missing_then_compiled_then_cached(host: RunningHost) -> None:
+    request = {"operations": [], "target": None}
+    result, _, rc = call(host, {"helper_hash": TINY_HASH, "request": request})
+    assert rc == 0 and result == {"changed": False, "helper_missing": True}
+
+    result, err, rc = call(host, {"helper_hash": TINY_HASH, "request": request, "helper_source": TINY_SOURCE})
+    assert rc == 0, err
+    assert result is not None
+    assert result["changed"] is False and result["helper_compiled"] is True
+    response = result["response"]
+    assert response["echo"] == request
+    assert response["logon"] == "network"
+    assert Path(response["lab_root"]) == host.root.resolve()
+    assert Path(response["dll"]) == cache_dir(host) / "WinImagingDismHelper.dll"
+
+    result, _, rc = call(host, {"helper_hash": TINY_HASH, "request": request})
+    assert rc == 0 and result is not None and result["helper_compiled"] is False
+
+    assert (host.root / "lab/helper-compiles").read_text().strip() == "1"
+    assert [r["helper_compiles"] for r in host.wire() if r["kind"] == "command"] == [0, 1, 0]
+    config = (cache_dir(host) / "WinImagingDismHelper.dll.config").read_text()
+    assert 'dll="kernel32.dll"' in config and "libLabKernel32.so" in config
+    assert 'dll="DismApi"' in config and "libDismApi.so" in config
+    leftovers = [p.name for p in cache_dir(host).parent.iterdir() if p.name != "Mono-4"]
+    assert leftovers == []
+
+
+def test_source_must_match_hash(host: RunningHost) -> None:
+    result, _, rc = call(host, {"helper_hash": "a" * 64, "request": {}, "helper_source": TINY_SOURCE})
+    assert rc == 1 and result is not None and result["failed"] is True
+    assert "does not match helper_hash" in result["msg"]
+    assert not cache_dir(host, "a" * 64).exists()
+
+
+def test_bad_hash_is_refused(host: RunningHost) -> None:
+    result, _, rc = call(host, {"helper_hash": "../../etc", "request": {}})
+    assert result is not None and result["failed"] is True and "helper_hash" in result["msg"]
+
+
+@needs_mcs
+def test_compile_errors_fail_the_task(host: RunningHost) -> None:
+    bad = "namespace X { class Y { void Z() { int unused; } } }"  # CS0168 warning -> error
+    result, _, rc = call(host, {"helper_hash": hashlib.sha256(bad.encode()).hexdigest(), "request": {},
+                                "helper_source": bad})
+    assert rc == 1 and result is not None and result["failed"] is True
+    assert "failed to compile" in result["msg"] and "CS0168" in result["msg"]
+
+
+@needs_mcs
+@pytest.mark.parametrize("target", ["Mono-4", "Mono-4/WinImagingDismHelper.dll", "..", "../.."])
+def test_integrity_check_blocks_writable_cache(host: RunningHost, target: str) -> None:
+    call(host, {"helper_hash": TINY_HASH, "request": {}, "helper_source": TINY_SOURCE})
+    path = (cache_dir(host).parent / target).resolve()
+    path.chmod(path.stat().st_mode | 0o002)
+    result, _, rc = call(host, {"helper_hash": TINY_HASH, "request": {"operations": []}})
+    assert rc == 1 and result is not None and result["failed"] is True
+    assert "integrity check failed" in result["msg"] and str(path) in result["msg"]
+    assert [r["outcome"] for r in host.wire() if r["kind"] == "command"][-1] == "failed"
+
+
+@needs_mcs
+def test_become_runs_with_interactive_logon(host: RunningHost) -> None:
+    call(host, {"helper_hash": TINY_HASH, "request": {}, "helper_source": TINY_SOURCE})
+    become = {"name": "become_wrapper.ps1", "params": {"BecomeUser": "SYSTEM"}}
+    result, _, rc = call(host, {"helper_hash": TINY_HASH, "request": {}}, extra_actions=[become],
+                         csharp=["Ansible.Become.cs"])
+    assert rc == 0 and result is not None and result["response"]["logon"] == "interactive"
+    become_net = {"name": "become_wrapper.ps1", "params": {"BecomeUser": "x", "LogonType": "Network"}}
+    result, _, _ = call(host, {"helper_hash": TINY_HASH, "request": {}}, extra_actions=[become_net])
+    assert result is not None and result["response"]["logon"] == "network"
+    record = host.wire()[-4]
+    assert record["become"] is True and record["logon"] == "interactive"
+
+
+@needs_mcs
+@pytest.mark.parametrize(
+    ("request_", "exit_code", "text"),
+    [({"stub_exit": 70}, 70, "exited with code 70"), ({"stub_signal": int(signal.SIGSEGV)}, -1073741819, "SIGSEGV")],
+)
+def test_runner_death_looks_like_a_dead_module_process(
+    host: RunningHost, request_: dict[str, Any], exit_code: int, text: str
+) -> None:
+    call(host, {"helper_hash": TINY_HASH, "request": {}, "helper_source": TINY_SOURCE})
+    result, err, rc = call(host, {"helper_hash": TINY_HASH, "request": request_})
+    assert result is None  # no JSON at all, like a crashed powershell.exe
+    assert rc == exit_code
+    assert text in err and err.strip().splitlines()[-1].startswith("The DISM helper process died")
+    assert host.wire()[-2]["outcome"] == "died"
+
+
+# -- the real thing: mcs + mono + LabRunner.exe + libDismApi.so -------------------------------
+REAL_SOURCE = LAB.parents[1] / "plugins/module_utils/_DismHelper.cs"
+REAL_RUNNER = LAB / "runner/build/LabRunner.exe"
+REAL_LIBS = [LAB / "dismsim/build/libDismApi.so", LAB / "dismsim/build/libLabKernel32.so"]
+_missing = [str(p) for p in [REAL_SOURCE, REAL_RUNNER, *REAL_LIBS] if not p.exists()]
+_missing += [tool for tool in ("mono", "mcs") if shutil.which(tool) is None]
+
+
+@pytest.mark.skipif(bool(_missing), reason=f"lab pieces not built/installed (make -C tests/lab/dismsim; "
+                                           f"tests/lab/runner/build.sh): missing {', '.join(_missing)}")
+def test_real_runner_and_simulator(tmp_path: Path) -> None:
+    running = start_host(tmp_path, runner_command=None, runner_exe=str(REAL_RUNNER),
+                         lib_dir=str(REAL_LIBS[0].parent))
+    (running.root / "drives/C/images").mkdir(parents=True)
+    try:
+        source = REAL_SOURCE.read_bytes()
+        args = {"helper_hash": hashlib.sha256(source).hexdigest(), "helper_source": source.decode("utf-8"),
+                "request": {"operations": [{"op": "get_image_info", "image_path": "C:\\images\\missing.wim"}]}}
+        result, err, rc = call(running, args)
+        assert rc == 0, err
+        assert result is not None and result["helper_compiled"] is True
+        response = result["response"]
+        assert response["completed"] is False
+        first = response["results"][0]
+        assert first["op"] == "get_image_info" and first["ok"] is False
+        assert first["error"]["function"] == "DismGetImageInfo"
+        assert first["error"]["hresult"] & 0xFFFFFFFF == 0x80070002
+    finally:
+        running.server.shutdown()
+        running.server.server_close()
+

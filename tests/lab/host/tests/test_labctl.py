@@ -1,0 +1,134 @@
+"""labctl.py end to end, and one real ansible-playbook run against a lab host."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from hostlab_support import LAB, STUB_RUNNER
+
+from test_host_helper import TINY_SOURCE, needs_mcs
+
+LABCTL = LAB / "labctl.py"
+REPO = LAB.parents[1]
+
+
+def labctl(base: Path, *args: str, check: bool = True, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run([sys.executable, str(LABCTL), "--base-dir", str(base), *args], capture_output=True,
+                          text=True, timeout=120, env=env, check=False)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"labctl {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+@pytest.fixture
+def lab(tmp_path: Path) -> Iterator[Path]:
+    base = tmp_path / "lab"
+    env = dict(os.environ, DISM_LAB_RUNNER_CMD=f"{sys.executable} {STUB_RUNNER}")
+    labctl(base, "up", "--hosts", "2", "--port", "0", "--no-build", env=env)
+    try:
+        yield base
+    finally:
+        labctl(base, "down", check=False)
+
+
+def inventory_hosts(base: Path) -> dict[str, dict[str, str]]:
+    hosts = {}
+    for line in (base / "inventory.ini").read_text().splitlines():
+        if line.startswith("win"):
+            name, *pairs = line.split()
+            hosts[name] = dict(p.split("=", 1) for p in pairs)
+    return hosts
+
+
+def test_up_status_fault_wire_reset_down(lab: Path) -> None:
+    hosts = inventory_hosts(lab)
+    assert [h["ansible_host"] for h in hosts.values()] == ["127.0.0.2", "127.0.0.3"]
+    text = (lab / "inventory.ini").read_text()
+    assert "ansible_connection=winrm" in text and "ansible_winrm_transport=basic" in text
+    status = labctl(lab, "status")
+    assert status.stdout.count(" up ") == 2
+
+    labctl(lab, "fault", "win2", "DismGetImageInfo", "2", "0x80070005", "access", "denied")
+    faults = (Path(hosts["win2"]["dism_lab_root"]) / "lab/faults").read_text().splitlines()
+    assert faults[-1] == "DismGetImageInfo 2 0x80070005 access denied"
+    assert labctl(lab, "fault", "win2", "DismGetImageInfo", "0", "die", check=False).returncode == 1
+    assert labctl(lab, "fault", "win2", "Bad Name", "1", "die", check=False).returncode == 1
+    assert labctl(lab, "fault", "nohost", "DismOpenSession", "*", "die", check=False).returncode == 1
+
+    root = Path(hosts["win1"]["dism_lab_root"])
+    (root / "drives/C/images/scratch.txt").write_text("x")
+    labctl(lab, "reset", "win1")
+    assert not (root / "drives/C/images/scratch.txt").exists()
+    assert (root / "drives/C/ProgramData").is_dir() and (root / "lab/fault-counts").is_dir()
+    assert labctl(lab, "wire", "win1").stdout == ""
+
+    labctl(lab, "down")
+    assert labctl(lab, "status", check=False).returncode == 1
+
+
+def test_up_refuses_a_port_in_use(tmp_path: Path, lab: Path) -> None:
+    # a second lab on the same addresses and ports cannot start
+    port = inventory_hosts(lab)["win1"]["ansible_port"]
+    other = labctl(tmp_path / "other", "up", "--hosts", "1", "--port", port, "--no-build", check=False)
+    assert other.returncode == 1 and "in use" in other.stderr
+
+
+ANSIBLE_PLAYBOOK = Path(sys.executable).with_name("ansible-playbook")
+
+
+@needs_mcs
+@pytest.mark.skipif(not ANSIBLE_PLAYBOOK.exists(), reason="ansible-playbook is not installed next to this python")
+@pytest.mark.skipif(not (REPO / "plugins/modules/dism_helper.ps1").exists(), reason="dism_helper.ps1 not written yet")
+def test_real_ansible_playbook(lab: Path, tmp_path: Path) -> None:
+    collections = tmp_path / "collections" / "ansible_collections" / "winimaging"
+    collections.mkdir(parents=True)
+    (collections / "dism").symlink_to(REPO)
+    (tmp_path / "src.cs").write_text(TINY_SOURCE)
+    playbook = tmp_path / "pb.yml"
+    playbook.write_text(
+        f"""
+- hosts: win1
+  gather_facts: false
+  tasks:
+    - name: helper, cache miss
+      winimaging.dism.dism_helper:
+        helper_hash: "{{{{ lookup('file', 'src.cs') | hash('sha256') }}}}"
+        request: {{operations: []}}
+      register: first
+    - name: helper with source
+      winimaging.dism.dism_helper:
+        helper_hash: "{{{{ lookup('file', 'src.cs') | hash('sha256') }}}}"
+        helper_source: "{{{{ lookup('file', 'src.cs') }}}}"
+        request: {{operations: [], probe: 1}}
+      register: second
+    - name: raw commands are not simulated
+      ansible.builtin.raw: Get-Service
+      register: raw
+      ignore_errors: true
+    - ansible.builtin.assert:
+        that:
+          - first.helper_missing
+          - second.helper_compiled
+          - second.response.echo.probe == 1
+          - raw is failed
+          - "'is not simulated' in raw.stderr"
+"""
+    )
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(tmp_path / "collections"), ANSIBLE_HOST_KEY_CHECKING="0",
+               ANSIBLE_NOCOLOR="1")
+    proc = subprocess.run([str(ANSIBLE_PLAYBOOK), "-i", str(lab / "inventory.ini"), str(playbook)],
+                          capture_output=True, text=True, timeout=300, env=env, check=False, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    wire = [json.loads(line) for line in labctl(lab, "wire", "win1").stdout.splitlines()]
+    commands = [r for r in wire if r["kind"] == "command"]
+    assert [r["module"] for r in commands[:2]] == ["winimaging.dism.dism_helper"] * 2
+    assert [r["helper_compiles"] for r in commands[:2]] == [0, 1]
+    assert commands[2]["outcome"] == "refused" and commands[2]["module"] == "raw: Get-Service"
+    assert all(r["stdin_bytes"] > 0 for r in commands[:2])

@@ -1,0 +1,415 @@
+#!/usr/bin/env python3
+"""Control the winimaging.dism DISM lab: simulated Windows hosts on loopback.
+
+  labctl.py up --hosts N [--https] [--port P] [--no-build]   build what is missing, start N hosts
+  labctl.py down | status                                    stop / show every host
+  labctl.py reset HOST                                       give HOST a fresh lab root
+  labctl.py fault HOST FUNCTION NTH ACTION [MESSAGE...]      add a simulator fault rule
+  labctl.py wire HOST [--summary]                            print HOST's wire accounting
+  labctl.py inventory                                        print the inventory path
+
+Every command takes --base-dir (default $DISM_LAB_BASE or <repo>/.lab).  Layout of the base dir:
+  lab.json             hosts, scheme, credentials (written by up)
+  inventory.ini        an ordinary Ansible inventory (ansible_connection=winrm)
+  fixtures/            fixture images built once by tests/lab/fixtures/build_images.py
+  hosts/<name>/        each host's lab root (DISM_LAB_ROOT): drives/C/..., lab/wire.jsonl, lab/faults
+  run/<name>.json|.pid|.log|.port, tls/<name>.crt|.key
+Hosts are win1..winN on 127.0.0.2..127.0.0.(N+1); only 127.0.0.0/8 is ever bound.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+LAB = Path(__file__).resolve().parent
+REPO = LAB.parents[1]
+sys.path.insert(0, str(LAB))
+
+from host.config import HostConfig  # noqa: E402
+
+DISMSIM = LAB / "dismsim"
+RUNNER_DIR = LAB / "runner"
+FIXTURE_SCRIPT = LAB / "fixtures" / "build_images.py"
+LIBS = ("libDismApi.so", "libLabKernel32.so")
+IMAGE_SUFFIXES = {".wim", ".esd", ".swm", ".vhd", ".vhdx", ".iso", ".cab", ".msu"}
+USER = "labadmin"
+
+
+class LabError(Exception):
+    pass
+
+
+def say(msg: str) -> None:
+    print(f"labctl: {msg}", flush=True)
+
+
+@dataclasses.dataclass
+class Lab:
+    base: Path
+
+    @property
+    def state_file(self) -> Path:
+        return self.base / "lab.json"
+
+    @property
+    def inventory(self) -> Path:
+        return self.base / "inventory.ini"
+
+    @property
+    def fixtures(self) -> Path:
+        return self.base / "fixtures"
+
+    def host_root(self, name: str) -> Path:
+        return self.base / "hosts" / name
+
+    def run_file(self, name: str, suffix: str) -> Path:
+        return self.base / "run" / f"{name}{suffix}"
+
+    def load(self) -> dict[str, Any]:
+        if not self.state_file.exists():
+            raise LabError(f"no lab in {self.base} (run: labctl.py up --hosts N)")
+        return json.loads(self.state_file.read_text(encoding="utf-8"))
+
+    def host(self, name: str) -> dict[str, Any]:
+        for host in self.load()["hosts"]:
+            if host["name"] == name:
+                return host
+        raise LabError(f"unknown host {name!r}; hosts: {', '.join(h['name'] for h in self.load()['hosts'])}")
+
+    def pid(self, name: str) -> int | None:
+        """The server pid if that process is alive and really is this host's server."""
+        try:
+            pid = int(self.run_file(name, ".pid").read_text().strip())
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except (OSError, ValueError):
+            return None
+        return pid if str(self.run_file(name, ".json")).encode() in cmdline else None
+
+
+# -- building ----------------------------------------------------------------------------------
+def run(cmd: list[str], **kwargs: Any) -> None:
+    say("$ " + " ".join(cmd))
+    proc = subprocess.run(cmd, cwd=REPO, check=False, **kwargs)
+    if proc.returncode != 0:
+        raise LabError(f"command failed with exit code {proc.returncode}: {' '.join(cmd)}")
+
+
+def build(lab: Lab) -> None:
+    lib_dir = Path(os.environ.get("DISM_LAB_LIBDIR") or DISMSIM / "build")
+    if (DISMSIM / "Makefile").exists():
+        run(["make", "-s", "-C", str(DISMSIM)])  # incremental: cheap when nothing changed
+    elif not all((lib_dir / lib).exists() for lib in LIBS):
+        say(f"warning: {DISMSIM}/Makefile does not exist yet; the helper module will fail without {LIBS}")
+    runner = Path(os.environ.get("DISM_LAB_RUNNER") or RUNNER_DIR / "build" / "LabRunner.exe")
+    source = RUNNER_DIR / "LabRunner.cs"
+    if (RUNNER_DIR / "build.sh").exists() and (
+        not runner.exists() or (source.exists() and source.stat().st_mtime > runner.stat().st_mtime)
+    ):
+        run(["bash", str(RUNNER_DIR / "build.sh")])
+    if FIXTURE_SCRIPT.exists():
+        lab.fixtures.mkdir(parents=True, exist_ok=True)
+        run([sys.executable, str(FIXTURE_SCRIPT), "--out", str(lab.fixtures)])  # incremental (its own stamp)
+    else:
+        say(f"warning: {FIXTURE_SCRIPT} does not exist; hosts get no fixture images")
+
+
+def make_root(lab: Lab, name: str) -> Path:
+    """A fresh lab root: the online OS tree, user profile, fixture image copies, lab/ control files."""
+    root = lab.host_root(name)
+    if root.exists():
+        shutil.rmtree(root)
+    c = root / "drives" / "C"
+    for sub in ("Windows/System32", "ProgramData", f"Users/{USER}/AppData/Local/Temp", "images", "mount", "scratch"):
+        (c / sub).mkdir(parents=True, exist_ok=True)
+    control = root / "lab"
+    (control / "fault-counts").mkdir(parents=True)
+    (control / "faults").write_text("# <FunctionName> <nth|*> <action> [message]\n")
+    if FIXTURE_SCRIPT.exists():
+        # The running Windows of the host: <root>/drives/C/Windows/..., Users, ProgramData, ...
+        run([sys.executable, str(FIXTURE_SCRIPT), "--online-root", str(root)], stdout=subprocess.DEVNULL)
+    if lab.fixtures.is_dir():
+        for item in sorted(lab.fixtures.iterdir()):
+            # Copies, never links: tests modify the WIMs of one host.
+            if item.is_file() and item.suffix.lower() in IMAGE_SUFFIXES:
+                shutil.copy2(item, c / "images" / item.name)
+    root.chmod(0o755)
+    return root
+
+
+# -- servers -----------------------------------------------------------------------------------
+def start_server(lab: Lab, config: HostConfig) -> int:
+    cfg_path = lab.run_file(config.name, ".json")
+    config.save(cfg_path)
+    port_file = lab.run_file(config.name, ".port")
+    port_file.unlink(missing_ok=True)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in (str(LAB), os.environ.get("PYTHONPATH", "")) if p))
+    with open(lab.run_file(config.name, ".log"), "ab") as logf:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "host", "--config", str(cfg_path)],
+            cwd=REPO, env=env, stdin=subprocess.DEVNULL, stdout=logf, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+    lab.run_file(config.name, ".pid").write_text(f"{proc.pid}\n")
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            tail = lab.run_file(config.name, ".log").read_text(errors="replace")[-2000:]
+            raise LabError(f"{config.name} exited with code {proc.returncode}:\n{tail}")
+        if port_file.exists() and port_file.read_text().strip():
+            port = int(port_file.read_text())
+            if answers(config.scheme, config.address, port):
+                return port
+        time.sleep(0.1)
+    raise LabError(f"{config.name} did not answer within 30s; see {lab.run_file(config.name, '.log')}")
+
+
+def answers(scheme: str, address: str, port: int, timeout: float = 2.0) -> bool:
+    """True when /wsman answers an unauthenticated POST with 401 (what Windows does too)."""
+    ctx = ssl._create_unverified_context() if scheme == "https" else None  # noqa: S323 - our own self-signed cert
+    req = urllib.request.Request(f"{scheme}://{address}:{port}/wsman", data=b"<x/>", method="POST")
+    try:
+        urllib.request.urlopen(req, timeout=timeout, context=ctx)  # noqa: S310
+    except urllib.error.HTTPError as exc:
+        return exc.code == 401
+    except (urllib.error.URLError, OSError):
+        return False
+    return False
+
+
+def stop_server(lab: Lab, name: str) -> bool:
+    pid = lab.pid(name)
+    lab.run_file(name, ".pid").unlink(missing_ok=True)
+    if pid is None:
+        return False
+    os.kill(pid, signal.SIGTERM)
+    for _ in range(50):
+        if not Path(f"/proc/{pid}").exists() or _is_zombie(pid):
+            return True
+        time.sleep(0.1)
+    os.kill(pid, signal.SIGKILL)
+    return True
+
+
+def _is_zombie(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1].startswith("Z")
+    except (OSError, IndexError):
+        return True
+
+
+def port_free(address: str, port: int) -> bool:
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((address, port))
+        except OSError:
+            return False
+    return True
+
+
+def write_inventory(lab: Lab, state: dict[str, Any]) -> None:
+    lines = ["# Written by tests/lab/labctl.py up; simulated Windows hosts of the DISM lab.", "[dism_lab]"]
+    for h in state["hosts"]:
+        lines.append(f"{h['name']} ansible_host={h['address']} ansible_port={h['port']} dism_lab_root={h['lab_root']}")
+    lines += [
+        "",
+        "[dism_lab:vars]",
+        "ansible_connection=winrm",
+        f"ansible_user={state['username']}",
+        f"ansible_password={state['password']}",
+        "ansible_winrm_transport=basic",
+        f"ansible_winrm_scheme={state['scheme']}",
+    ]
+    if state["scheme"] == "https":
+        lines.append("ansible_winrm_server_cert_validation=ignore")
+    lines += ["", "[windows:children]", "dism_lab", ""]
+    lab.inventory.write_text("\n".join(lines))
+    lab.inventory.chmod(0o600)
+
+
+# -- commands ----------------------------------------------------------------------------------
+def cmd_up(lab: Lab, args: argparse.Namespace) -> int:
+    if not 1 <= args.hosts <= 200:
+        raise LabError("--hosts must be between 1 and 200")
+    if lab.state_file.exists():
+        state = lab.load()
+        running = [h["name"] for h in state["hosts"] if lab.pid(h["name"])]
+        if running:
+            if len(state["hosts"]) == args.hosts and len(running) == args.hosts \
+                    and state["scheme"] == ("https" if args.https else "http"):
+                say(f"already up: {', '.join(running)}; inventory {lab.inventory}")
+                return 0
+            raise LabError(f"a different lab is running ({', '.join(running)}); run: labctl.py down")
+    lab.base.mkdir(parents=True, exist_ok=True)
+    for sub in ("run", "hosts", "tls"):
+        (lab.base / sub).mkdir(exist_ok=True)
+    if not args.no_build:
+        build(lab)
+    scheme = "https" if args.https else "http"
+    port = args.port if args.port is not None else (5986 if args.https else 5985)
+    state: dict[str, Any] = {"scheme": scheme, "username": USER, "password": "Lab-" + secrets.token_urlsafe(12), "hosts": []}
+    try:
+        for i in range(1, args.hosts + 1):
+            name, address = f"win{i}", f"127.0.0.{i + 1}"
+            if port and not port_free(address, port):
+                raise LabError(f"{address}:{port} is in use; pick another --port (0 = any free port)")
+            root = make_root(lab, name)
+            config = HostConfig(
+                name=name, lab_root=str(root), address=address, port=port, scheme=scheme,
+                username=USER, password=state["password"], port_file=str(lab.run_file(name, ".port")),
+                cert_file=str(lab.base / "tls" / f"{name}.crt") if args.https else None,
+                key_file=str(lab.base / "tls" / f"{name}.key") if args.https else None,
+            )
+            actual = start_server(lab, config)
+            state["hosts"].append({"name": name, "address": address, "port": actual, "lab_root": str(root)})
+            say(f"{name} up at {scheme}://{address}:{actual}/wsman (lab root {root})")
+    finally:
+        lab.state_file.write_text(json.dumps(state, indent=2) + "\n")
+        lab.state_file.chmod(0o600)
+        write_inventory(lab, state)
+    say(f"inventory: {lab.inventory}")
+    return 0
+
+
+def cmd_down(lab: Lab, args: argparse.Namespace) -> int:
+    if not lab.state_file.exists():
+        say("nothing to stop")
+        return 0
+    for h in lab.load()["hosts"]:
+        say(f"{h['name']}: {'stopped' if stop_server(lab, h['name']) else 'was not running'}")
+    return 0
+
+
+def cmd_status(lab: Lab, args: argparse.Namespace) -> int:
+    state = lab.load()
+    bad = 0
+    for h in state["hosts"]:
+        pid = lab.pid(h["name"])
+        ok = pid is not None and answers(state["scheme"], h["address"], h["port"])
+        bad += not ok
+        wire = Path(h["lab_root"]) / "lab" / "wire.jsonl"
+        commands = sum(1 for line in wire.open() if '"kind": "command"' in line) if wire.exists() else 0
+        compiles_file = Path(h["lab_root"]) / "lab" / "helper-compiles"
+        compiles = compiles_file.read_text().strip() if compiles_file.exists() else "0"
+        print(f"{h['name']:6} {'up  ' if ok else 'DOWN'} pid={pid or '-':<7} {state['scheme']}://{h['address']}:{h['port']}"
+              f"  commands={commands} helper_compiles={compiles}  root={h['lab_root']}")
+    print(f"inventory: {lab.inventory}")
+    return 1 if bad else 0
+
+
+def cmd_reset(lab: Lab, args: argparse.Namespace) -> int:
+    lab.host(args.host)
+    make_root(lab, args.host)
+    say(f"{args.host}: fresh lab root {lab.host_root(args.host)}")
+    return 0
+
+
+_FUNCTION = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_ACTION = re.compile(r"^(0[xX][0-9A-Fa-f]{1,8}|die)$")
+
+
+def cmd_fault(lab: Lab, args: argparse.Namespace) -> int:
+    lab.host(args.host)
+    if not _FUNCTION.match(args.function):
+        raise LabError(f"FUNCTION must be a DISM API function name, not {args.function!r}")
+    if args.nth != "*" and not (args.nth.isdigit() and int(args.nth) >= 1):
+        raise LabError("NTH must be a positive integer (1 = first call) or *")
+    if not _ACTION.match(args.action):
+        raise LabError("ACTION must be an HRESULT in hex (e.g. 0x80070005) or 'die'")
+    message = " ".join(args.message).replace("\n", " ").strip()
+    control = lab.host_root(args.host) / "lab"
+    (control / "fault-counts").mkdir(parents=True, exist_ok=True)
+    line = " ".join(p for p in (args.function, args.nth, args.action, message) if p)
+    with open(control / "faults", "a", encoding="utf-8") as fh:
+        fh.write(line + "\n")
+    say(f"{args.host}: fault rule added: {line}")
+    return 0
+
+
+def cmd_wire(lab: Lab, args: argparse.Namespace) -> int:
+    lab.host(args.host)
+    wire = lab.host_root(args.host) / "lab" / "wire.jsonl"
+    if not wire.exists():
+        return 0
+    if not args.summary:
+        sys.stdout.write(wire.read_text())
+        return 0
+    for line in wire.read_text().splitlines():
+        r = json.loads(line)
+        if r.get("kind") == "command":
+            print(f"{r['module']:45.45} {r['outcome']:14} rc={r['exit_code']!s:4} stdin={r['stdin_bytes']:>8} "
+                  f"soap_in={r['soap_bytes_in']:>8} soap_out={r['soap_bytes_out']:>7} "
+                  f"cs={','.join(r['csharp_utils']) or '-'} compiles={r['helper_compiles']}")
+        else:
+            print(f"{'(shell create+delete)':45} {'':14} {'':7} {'':15} soap_in={r['soap_bytes_in']:>8} "
+                  f"soap_out={r['soap_bytes_out']:>7}")
+    return 0
+
+
+def cmd_inventory(lab: Lab, args: argparse.Namespace) -> int:
+    lab.load()
+    print(lab.inventory)
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    default_base = os.environ.get("DISM_LAB_BASE") or str(REPO / ".lab")
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--base-dir", default=default_base, help=f"lab state directory (default {default_base})")
+    # Also accepted after the subcommand; SUPPRESS keeps it from overriding the value given before.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--base-dir", default=argparse.SUPPRESS, help="lab state directory")
+    sub = p.add_subparsers(dest="command", required=True)
+    up = sub.add_parser("up", parents=[common], help="build what is missing and start the hosts")
+    up.add_argument("--hosts", type=int, default=1)
+    up.add_argument("--https", action="store_true")
+    up.add_argument("--port", type=int, help="port on every host address (default 5985/5986; 0 = any free)")
+    up.add_argument("--no-build", action="store_true", help="do not build the simulator, runner or fixtures")
+    up.set_defaults(func=cmd_up)
+    sub.add_parser("down", parents=[common]).set_defaults(func=cmd_down)
+    sub.add_parser("status", parents=[common]).set_defaults(func=cmd_status)
+    sub.add_parser("inventory", parents=[common]).set_defaults(func=cmd_inventory)
+    reset = sub.add_parser("reset", parents=[common], help="fresh lab root for HOST")
+    reset.add_argument("host")
+    reset.set_defaults(func=cmd_reset)
+    fault = sub.add_parser("fault", parents=[common], help="append a simulator fault rule for HOST")
+    fault.add_argument("host")
+    fault.add_argument("function")
+    fault.add_argument("nth")
+    fault.add_argument("action")
+    fault.add_argument("message", nargs="*")
+    fault.set_defaults(func=cmd_fault)
+    wire = sub.add_parser("wire", parents=[common], help="print HOST's wire.jsonl")
+    wire.add_argument("host")
+    wire.add_argument("--summary", action="store_true", help="one readable line per record")
+    wire.set_defaults(func=cmd_wire)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    lab = Lab(Path(args.base_dir).resolve())
+    try:
+        return int(args.func(lab, args))
+    except LabError as exc:
+        print(f"labctl: error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
