@@ -1,0 +1,229 @@
+/*
+ * Exports the lab does not simulate yet.  They exist with their exact
+ * signatures, apply the process and session rules (not initialized, unknown
+ * session, injected faults) and then return E_NOTIMPL with a last-error
+ * message saying so, rather than pretending to have done the work.
+ * Out-pointers are cleared so a caller that DismDeletes them is safe.
+ */
+#include "lab.h"
+
+#define UNUSED(x) ((void)(x))
+#define CLEAR(p) do { if (p) *(p) = 0; } while (0)
+
+static HRESULT stub(const char *func, int uses_session, DismSession id)
+{
+    lab_call c;
+    lab_session *s = NULL;
+    HRESULT hr = call_enter(&c, func, LAB_CALL_DEFAULT);
+    if (hr == LAB_S_OK && uses_session)
+        hr = session_acquire(id, &s);
+    if (hr == LAB_S_OK)
+        hr = call_not_simulated(func);
+    session_release(s);
+    return call_leave(&c, hr);
+}
+
+/* ---- image-file operations (no session) ---- */
+
+HRESULT WINAPI DismMountImage(PCWSTR ImageFilePath, PCWSTR MountPath, UINT ImageIndex, PCWSTR ImageName,
+                              DismImageIdentifier ImageIdentifier, DWORD Flags, HANDLE CancelEvent,
+                              DISM_PROGRESS_CALLBACK Progress, PVOID UserData)
+{
+    UNUSED(ImageFilePath); UNUSED(MountPath); UNUSED(ImageIndex); UNUSED(ImageName);
+    UNUSED(ImageIdentifier); UNUSED(Flags); UNUSED(CancelEvent); UNUSED(Progress); UNUSED(UserData);
+    return stub(__func__, 0, 0);
+}
+
+HRESULT WINAPI DismUnmountImage(PCWSTR MountPath, DWORD Flags, HANDLE CancelEvent,
+                                DISM_PROGRESS_CALLBACK Progress, PVOID UserData)
+{
+    UNUSED(MountPath); UNUSED(Flags); UNUSED(CancelEvent); UNUSED(Progress); UNUSED(UserData);
+    return stub(__func__, 0, 0);
+}
+
+HRESULT WINAPI DismRemountImage(PCWSTR MountPath)
+{
+    UNUSED(MountPath);
+    return stub(__func__, 0, 0);
+}
+
+HRESULT WINAPI DismCleanupMountpoints(void)
+{
+    return stub(__func__, 0, 0);
+}
+
+/* ---- session operations ---- */
+
+HRESULT WINAPI DismCommitImage(DismSession Session, DWORD Flags, HANDLE CancelEvent,
+                               DISM_PROGRESS_CALLBACK Progress, PVOID UserData)
+{
+    UNUSED(Flags); UNUSED(CancelEvent); UNUSED(Progress); UNUSED(UserData);
+    return stub(__func__, 1, Session);
+}
+
+HRESULT WINAPI DismRestoreImageHealth(DismSession Session, PCWSTR *SourcePaths, UINT SourcePathCount,
+                                      WINBOOL LimitAccess, HANDLE CancelEvent,
+                                      DISM_PROGRESS_CALLBACK Progress, PVOID UserData)
+{
+    UNUSED(SourcePaths); UNUSED(SourcePathCount); UNUSED(LimitAccess);
+    UNUSED(CancelEvent); UNUSED(Progress); UNUSED(UserData);
+    return stub(__func__, 1, Session);
+}
+
+HRESULT WINAPI DismAddPackage(DismSession Session, PCWSTR PackagePath, WINBOOL IgnoreCheck,
+                              WINBOOL PreventPending, HANDLE CancelEvent,
+                              DISM_PROGRESS_CALLBACK Progress, PVOID UserData)
+{
+    UNUSED(PackagePath); UNUSED(IgnoreCheck); UNUSED(PreventPending);
+    UNUSED(CancelEvent); UNUSED(Progress); UNUSED(UserData);
+    return stub(__func__, 1, Session);
+}
+
+HRESULT WINAPI DismRemovePackage(DismSession Session, PCWSTR Identifier,
+                                 DismPackageIdentifier PackageIdentifier, HANDLE CancelEvent,
+                                 DISM_PROGRESS_CALLBACK Progress, PVOID UserData)
+{
+    UNUSED(Identifier); UNUSED(PackageIdentifier); UNUSED(CancelEvent); UNUSED(Progress); UNUSED(UserData);
+    return stub(__func__, 1, Session);
+}
+
+HRESULT WINAPI DismEnableFeature(DismSession Session, PCWSTR FeatureName, PCWSTR Identifier,
+                                 DismPackageIdentifier PackageIdentifier, WINBOOL LimitAccess,
+                                 PCWSTR *SourcePaths, UINT SourcePathCount, WINBOOL EnableAll,
+                                 HANDLE CancelEvent, DISM_PROGRESS_CALLBACK Progress, PVOID UserData)
+{
+    UNUSED(FeatureName); UNUSED(Identifier); UNUSED(PackageIdentifier); UNUSED(LimitAccess);
+    UNUSED(SourcePaths); UNUSED(SourcePathCount); UNUSED(EnableAll);
+    UNUSED(CancelEvent); UNUSED(Progress); UNUSED(UserData);
+    return stub(__func__, 1, Session);
+}
+
+HRESULT WINAPI DismDisableFeature(DismSession Session, PCWSTR FeatureName, PCWSTR PackageName,
+                                  WINBOOL RemovePayload, HANDLE CancelEvent,
+                                  DISM_PROGRESS_CALLBACK Progress, PVOID UserData)
+{
+    UNUSED(FeatureName); UNUSED(PackageName); UNUSED(RemovePayload);
+    UNUSED(CancelEvent); UNUSED(Progress); UNUSED(UserData);
+    return stub(__func__, 1, Session);
+}
+
+HRESULT WINAPI DismGetPackages(DismSession Session, DismPackage **Package, UINT *Count)
+{
+    CLEAR(Package); CLEAR(Count);
+    return stub(__func__, 1, Session);
+}
+
+HRESULT WINAPI DismGetPackageInfo(DismSession Session, PCWSTR Identifier,
+                                  DismPackageIdentifier PackageIdentifier, DismPackageInfo **PackageInfo)
+{
+    UNUSED(Identifier); UNUSED(PackageIdentifier);
+    CLEAR(PackageInfo);
+    return stub(__func__, 1, Session);
+}
+
+HRESULT WINAPI DismGetPackageInfoEx(DismSession Session, PCWSTR Identifier,
+                                    DismPackageIdentifier PackageIdentifier, DismPackageInfoEx **PackageInfoEx)
+{
+    UNUSED(Identifier); UNUSED(PackageIdentifier);
+    CLEAR(PackageInfoEx);
+    return stub(__func__, 1, Session);
+}
+
+HRESULT WINAPI DismGetFeatures(DismSession Session, PCWSTR Identifier, DismPackageIdentifier PackageIdentifier,
+                               DismFeature **Feature, UINT *Count)
+{
+    UNUSED(Identifier); UNUSED(PackageIdentifier);
+    CLEAR(Feature); CLEAR(Count);
+    return stub(__func__, 1, Session);
+}
+
+HRESULT WINAPI DismGetFeatureInfo(DismSession Session, PCWSTR FeatureName, PCWSTR Identifier,
+                                  DismPackageIdentifier PackageIdentifier, DismFeatureInfo **FeatureInfo)
+{
+    UNUSED(FeatureName); UNUSED(Identifier); UNUSED(PackageIdentifier);
+    CLEAR(FeatureInfo);
+    return stub(__func__, 1, Session);
+}
+
+HRESULT WINAPI DismGetFeatureParent(DismSession Session, PCWSTR FeatureName, PCWSTR Identifier,
+                                    DismPackageIdentifier PackageIdentifier, DismFeature **Feature, UINT *Count)
+{
+    UNUSED(FeatureName); UNUSED(Identifier); UNUSED(PackageIdentifier);
+    CLEAR(Feature); CLEAR(Count);
+    return stub(__func__, 1, Session);
+}
+
+HRESULT WINAPI DismApplyUnattend(DismSession Session, PCWSTR UnattendFile, WINBOOL SingleSession)
+{
+    UNUSED(UnattendFile); UNUSED(SingleSession);
+    return stub(__func__, 1, Session);
+}
+
+HRESULT WINAPI DismAddDriver(DismSession Session, PCWSTR DriverPath, WINBOOL ForceUnsigned)
+{
+    UNUSED(DriverPath); UNUSED(ForceUnsigned);
+    return stub(__func__, 1, Session);
+}
+
+HRESULT WINAPI DismRemoveDriver(DismSession Session, PCWSTR DriverPath)
+{
+    UNUSED(DriverPath);
+    return stub(__func__, 1, Session);
+}
+
+HRESULT WINAPI DismGetDrivers(DismSession Session, WINBOOL AllDrivers, DismDriverPackage **DriverPackage,
+                              UINT *Count)
+{
+    UNUSED(AllDrivers);
+    CLEAR(DriverPackage); CLEAR(Count);
+    return stub(__func__, 1, Session);
+}
+
+HRESULT WINAPI DismGetDriverInfo(DismSession Session, PCWSTR DriverPath, DismDriver **Driver, UINT *Count,
+                                 DismDriverPackage **DriverPackage)
+{
+    UNUSED(DriverPath);
+    CLEAR(Driver); CLEAR(Count); CLEAR(DriverPackage);
+    return stub(__func__, 1, Session);
+}
+
+HRESULT WINAPI DismGetCapabilities(DismSession Session, DismCapability **Capability, UINT *Count)
+{
+    CLEAR(Capability); CLEAR(Count);
+    return stub(__func__, 1, Session);
+}
+
+HRESULT WINAPI DismGetCapabilityInfo(DismSession Session, PCWSTR Name, DismCapabilityInfo **Info)
+{
+    UNUSED(Name);
+    CLEAR(Info);
+    return stub(__func__, 1, Session);
+}
+
+HRESULT WINAPI DismAddCapability(DismSession Session, PCWSTR Name, WINBOOL LimitAccess, PCWSTR *SourcePaths,
+                                 UINT SourcePathCount, HANDLE CancelEvent,
+                                 DISM_PROGRESS_CALLBACK Progress, PVOID UserData)
+{
+    UNUSED(Name); UNUSED(LimitAccess); UNUSED(SourcePaths); UNUSED(SourcePathCount);
+    UNUSED(CancelEvent); UNUSED(Progress); UNUSED(UserData);
+    return stub(__func__, 1, Session);
+}
+
+HRESULT WINAPI DismRemoveCapability(DismSession Session, PCWSTR Name, HANDLE CancelEvent,
+                                    DISM_PROGRESS_CALLBACK Progress, PVOID UserData)
+{
+    UNUSED(Name); UNUSED(CancelEvent); UNUSED(Progress); UNUSED(UserData);
+    return stub(__func__, 1, Session);
+}
+
+HRESULT WINAPI DismGetReservedStorageState(DismSession Session, PDWORD State)
+{
+    UNUSED(State);
+    return stub(__func__, 1, Session);
+}
+
+HRESULT WINAPI DismSetReservedStorageState(DismSession Session, DWORD State)
+{
+    UNUSED(State);
+    return stub(__func__, 1, Session);
+}

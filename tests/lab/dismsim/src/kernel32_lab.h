@@ -1,0 +1,21 @@
+/* libLabKernel32.so: the Win32 event API the DISM lab needs (cancel events). */
+#ifndef WINIMAGING_KERNEL32_LAB_H
+#define WINIMAGING_KERNEL32_LAB_H
+#include "win_shim.h"
+
+typedef void *LPSECURITY_ATTRIBUTES;
+
+#define WAIT_OBJECT_0  0x00000000u
+#define WAIT_TIMEOUT   0x00000102u
+#define WAIT_FAILED    0xFFFFFFFFu
+#define INFINITE       0xFFFFFFFFu
+#define ERROR_INVALID_HANDLE 6u
+
+HANDLE WINAPI CreateEventW(LPSECURITY_ATTRIBUTES attrs, BOOL manual_reset,
+                           BOOL initial_state, const WCHAR *name);
+BOOL WINAPI SetEvent(HANDLE h);
+BOOL WINAPI ResetEvent(HANDLE h);
+DWORD WINAPI WaitForSingleObject(HANDLE h, DWORD ms);
+BOOL WINAPI CloseHandle(HANDLE h);
+DWORD WINAPI GetLastError(void);
+#endif

@@ -1,0 +1,88 @@
+/* Where the simulated host lives: $DISM_LAB_ROOT, plus small file helpers. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include "lab.h"
+
+/* Read at every call so a test process can switch hosts between calls. */
+const char *lab_root(void)
+{
+    const char *r = getenv("DISM_LAB_ROOT");
+    return (r && *r) ? r : NULL;
+}
+
+static char *vprintf_dup(const char *fmt, va_list ap)
+{
+    char *s = NULL;
+    if (vasprintf(&s, fmt, ap) < 0)
+        return NULL;
+    return s;
+}
+
+char *lab_strdup_printf(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *s = vprintf_dup(fmt, ap);
+    va_end(ap);
+    return s;
+}
+
+char *lab_path(const char *fmt, ...)
+{
+    const char *root = lab_root();
+    if (!root)
+        return NULL;
+    va_list ap;
+    va_start(ap, fmt);
+    char *rel = vprintf_dup(fmt, ap);
+    va_end(ap);
+    if (!rel)
+        return NULL;
+    char *full = lab_strdup_printf("%s/%s", root, rel);
+    free(rel);
+    return full;
+}
+
+int lab_mkdirs(const char *path)
+{
+    char *p = strdup(path);
+    if (!p)
+        return -1;
+    for (char *s = p + 1; *s; s++) {
+        if (*s != '/')
+            continue;
+        *s = '\0';
+        if (mkdir(p, 0777) != 0 && errno != EEXIST) {
+            free(p);
+            return -1;
+        }
+        *s = '/';
+    }
+    int rc = (mkdir(p, 0777) == 0 || errno == EEXIST) ? 0 : -1;
+    free(p);
+    return rc;
+}
+
+int lab_is_dir(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+HRESULT lab_hr_from_errno(int err)
+{
+    switch (err) {
+    case ENOENT:  return LAB_E_FILE_NOT_FOUND;
+    case ENOTDIR: return LAB_E_PATH_NOT_FOUND;
+    case EACCES:
+    case EPERM:
+    case EISDIR:  return LAB_E_ACCESS_DENIED;
+    case ENOMEM:  return LAB_E_OUTOFMEMORY;
+    case ENAMETOOLONG: return LAB_HR(0x800700CE); /* ERROR_FILENAME_EXCED_RANGE */
+    default:      return LAB_E_FAIL;
+    }
+}

@@ -1,0 +1,96 @@
+/*
+ * The lab's VHD/VHDX format: a real container signature, a small lab header
+ * and an embedded WIM holding the volume's content (one Windows volume).
+ *
+ *   offset 0            .vhdx: "vhdxfile" (the real VHDX file identifier),
+ *                       then the creator as UTF-16LE (512 bytes)
+ *   offset 0x1000       lab header, little endian:
+ *                         char  magic[8]   "DISMLAB1"
+ *                         u32   version    1
+ *                         u32   reserved   0
+ *                         u64   wim_offset (0x100000 when written by the lab)
+ *                         u64   wim_length
+ *   offset wim_offset   the volume as a WIM with one image
+ *   last 512 bytes      .vhd only: a fixed-disk VHD footer, cookie "conectix"
+ *
+ * Mount/commit (later) rewrite the embedded WIM and the header's length.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "lab.h"
+#include "model_state.h"
+
+#define LAB_HEADER_OFFSET 0x1000
+#define LAB_MAGIC "DISMLAB1"
+
+static uint64_t le64(const unsigned char *p)
+{
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+static int has_signature(int fd, off_t size, int vhdx)
+{
+    char sig[8];
+    off_t at = vhdx ? 0 : size - 512;
+    return at >= 0 && pread(fd, sig, 8, at) == 8 &&
+           memcmp(sig, vhdx ? "vhdxfile" : "conectix", 8) == 0;
+}
+
+/* Copies [off, off+len) of `in` to a new file under $DISM_LAB_ROOT/state/tmp
+ * (wimlib opens WIMs by a real file name); returns its path or NULL. */
+static char *copy_volume(int in, uint64_t off, uint64_t len)
+{
+    char *dir = lab_path("state/tmp");
+    char *path = lab_path("state/tmp/volume-XXXXXX.wim");
+    int out = (dir && path && lab_mkdirs(dir) == 0) ? mkstemps(path, 4) : -1;
+    free(dir);
+    char buf[65536];
+    while (out >= 0 && len > 0) {
+        size_t want = len < sizeof(buf) ? (size_t)len : sizeof(buf);
+        ssize_t got = pread(in, buf, want, (off_t)off);
+        if (got <= 0 || write(out, buf, (size_t)got) != got)
+            break;
+        off += (uint64_t)got;
+        len -= (uint64_t)got;
+    }
+    if (out >= 0)
+        close(out);
+    if (out < 0 || len > 0) {
+        if (out >= 0)
+            unlink(path);
+        free(path);
+        return NULL;
+    }
+    return path;
+}
+
+HRESULT disk_extract_volume(const char *lab_path, const char *win_path, int vhdx, char **volume_out)
+{
+    *volume_out = NULL;
+    int fd = open(lab_path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return lab_fail(lab_hr_from_errno(errno), "(%s)", win_path);
+    struct stat st;
+    unsigned char h[32];
+    HRESULT hr = LAB_S_OK;
+    if (fstat(fd, &st) != 0 || !has_signature(fd, st.st_size, vhdx) ||
+        pread(fd, h, sizeof(h), LAB_HEADER_OFFSET) != (ssize_t)sizeof(h) ||
+        memcmp(h, LAB_MAGIC, 8) != 0) {
+        hr = lab_fail(LAB_E_BAD_FORMAT, "%s is not a DISM lab %s file.", win_path, vhdx ? "VHDX" : "VHD");
+    } else {
+        uint64_t off = le64(h + 16), len = le64(h + 24);
+        if (len == 0 || off + len > (uint64_t)st.st_size || off + len < off)
+            hr = lab_fail(LAB_E_BAD_FORMAT, "The volume inside %s is truncated.", win_path);
+        else if (!(*volume_out = copy_volume(fd, off, len)))
+            hr = lab_fail(LAB_E_FAIL, "Could not read the volume inside %s.", win_path);
+    }
+    close(fd);
+    return hr;
+}

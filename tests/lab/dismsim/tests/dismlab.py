@@ -1,0 +1,261 @@
+"""ctypes bindings to the DISM lab (build/libDismApi.so, build/libLabKernel32.so) for tests.
+
+Structures mirror DismApi.h with pack 1 and x64 sizes; strings are UTF-16, so they are
+passed as byte buffers rather than c_wchar_p (which is UTF-32 on Linux).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import pathlib
+import subprocess
+
+DISMSIM = pathlib.Path(__file__).resolve().parents[1]
+# DISM_LAB_BUILD_DIR points the tests at another build (e.g. an ASan one); default build/.
+BUILD = pathlib.Path(os.environ.get("DISM_LAB_BUILD_DIR", DISMSIM / "build"))
+DISM_LIB = BUILD / "libDismApi.so"
+K32_LIB = BUILD / "libLabKernel32.so"
+
+DISM_ONLINE_IMAGE = "DISM_{53BFAE52-B167-4E2F-A258-0A37B57FF845}"
+
+S_OK = 0
+S_RELOAD = 0x00000001
+S_REBOOT = 0x00000BC2
+E_NOTIMPL = 0x80004001
+E_FILE_NOT_FOUND = 0x80070002
+E_PATH_NOT_FOUND = 0x80070003
+E_ACCESS_DENIED = 0x80070005
+E_INVALID_HANDLE = 0x80070006
+E_BAD_FORMAT = 0x8007000B
+E_BAD_NETPATH = 0x80070035
+E_INVALIDARG = 0x80070057
+E_INVALID_NAME = 0x8007007B
+E_ENVVAR_NOT_FOUND = 0x800700CB
+E_DIRECTORY = 0x8007010B
+E_NOT_FOUND = 0x80070490
+E_CANCELLED = 0x800704C7
+E_ALREADY_INITIALIZED = 0x800704DF
+DISMAPI_E_NOT_INITIALIZED = 0xC0040001
+DISMAPI_E_OPEN_SESSION_HANDLES = 0xC0040003
+DISMAPI_E_LOGGING_DISABLED = 0xC0040009
+DISMAPI_E_MUST_SPECIFY_ONLINE_IMAGE = 0xC004000E
+DISMAPI_E_NEEDS_REMOUNT = 0xC1510114
+
+WAIT_OBJECT_0 = 0
+WAIT_TIMEOUT = 0x102
+WAIT_FAILED = 0xFFFFFFFF
+
+PCWSTR = ctypes.c_void_p
+PROGRESS = ctypes.CFUNCTYPE(None, ctypes.c_uint, ctypes.c_uint, ctypes.c_void_p)
+
+
+class SYSTEMTIME(ctypes.Structure):
+    _fields_ = [(n, ctypes.c_uint16) for n in
+                ("wYear", "wMonth", "wDayOfWeek", "wDay", "wHour", "wMinute", "wSecond", "wMilliseconds")]
+
+
+class DismString(ctypes.Structure):
+    _pack_ = 1
+    _fields_ = [("Value", PCWSTR)]
+
+
+class DismWimCustomizedInfo(ctypes.Structure):
+    _pack_ = 1
+    _fields_ = [("Size", ctypes.c_uint), ("DirectoryCount", ctypes.c_uint), ("FileCount", ctypes.c_uint),
+                ("CreatedTime", SYSTEMTIME), ("ModifiedTime", SYSTEMTIME)]
+
+
+class DismImageInfo(ctypes.Structure):
+    _pack_ = 1
+    _fields_ = [
+        ("ImageType", ctypes.c_int), ("ImageIndex", ctypes.c_uint), ("ImageName", PCWSTR),
+        ("ImageDescription", PCWSTR), ("ImageSize", ctypes.c_uint64), ("Architecture", ctypes.c_uint),
+        ("ProductName", PCWSTR), ("EditionId", PCWSTR), ("InstallationType", PCWSTR), ("Hal", PCWSTR),
+        ("ProductType", PCWSTR), ("ProductSuite", PCWSTR), ("MajorVersion", ctypes.c_uint),
+        ("MinorVersion", ctypes.c_uint), ("Build", ctypes.c_uint), ("SpBuild", ctypes.c_uint),
+        ("SpLevel", ctypes.c_uint), ("Bootable", ctypes.c_int), ("SystemRoot", PCWSTR),
+        ("Language", ctypes.c_void_p), ("LanguageCount", ctypes.c_uint),
+        ("DefaultLanguageIndex", ctypes.c_uint), ("CustomizedInfo", ctypes.c_void_p),
+    ]
+
+
+class DismMountedImageInfo(ctypes.Structure):
+    _pack_ = 1
+    _fields_ = [("MountPath", PCWSTR), ("ImageFilePath", PCWSTR), ("ImageIndex", ctypes.c_uint),
+                ("MountMode", ctypes.c_int), ("MountStatus", ctypes.c_int)]
+
+
+assert ctypes.sizeof(DismImageInfo) == 140 and ctypes.sizeof(DismMountedImageInfo) == 28
+
+
+def wstr(text: str | None):
+    """A NUL-terminated UTF-16LE buffer for a PCWSTR argument (None -> NULL)."""
+    if text is None:
+        return None
+    return ctypes.create_string_buffer(text.encode("utf-16-le") + b"\0\0")
+
+
+def read_wstr(address: int | None) -> str | None:
+    if not address:
+        return None
+    units = ctypes.cast(address, ctypes.POINTER(ctypes.c_uint16))
+    out = []
+    i = 0
+    while units[i]:
+        out.append(units[i])
+        i += 1
+    return b"".join(u.to_bytes(2, "little") for u in out).decode("utf-16-le")
+
+
+def systemtime(st: SYSTEMTIME) -> tuple:
+    return (st.wYear, st.wMonth, st.wDay, st.wHour, st.wMinute, st.wSecond, st.wMilliseconds)
+
+
+def build() -> None:
+    if "DISM_LAB_BUILD_DIR" not in os.environ:
+        subprocess.run(["make", "-s", "-C", str(DISMSIM)], check=True)
+
+
+def _declare(lib, name, *argtypes):
+    fn = getattr(lib, name)
+    fn.argtypes = list(argtypes)
+    fn.restype = ctypes.c_uint32
+    return fn
+
+
+class Dism:
+    """Thin wrappers returning (hresult, value) and remembering open sessions."""
+
+    def __init__(self, lib_path: pathlib.Path = DISM_LIB, k32_path: pathlib.Path = K32_LIB):
+        self.k32 = ctypes.CDLL(str(k32_path))
+        self.lib = ctypes.CDLL(str(lib_path))
+        self.sessions: set[int] = set()
+        p, u, vp = PCWSTR, ctypes.c_uint, ctypes.c_void_p
+        self.raw = {
+            "DismInitialize": _declare(self.lib, "DismInitialize", ctypes.c_int, p, p),
+            "DismShutdown": _declare(self.lib, "DismShutdown"),
+            "DismOpenSession": _declare(self.lib, "DismOpenSession", p, p, p, ctypes.POINTER(u)),
+            "DismCloseSession": _declare(self.lib, "DismCloseSession", u),
+            "DismGetLastErrorMessage": _declare(self.lib, "DismGetLastErrorMessage", ctypes.POINTER(vp)),
+            "DismDelete": _declare(self.lib, "DismDelete", vp),
+            "DismGetImageInfo": _declare(self.lib, "DismGetImageInfo", p, ctypes.POINTER(vp), ctypes.POINTER(u)),
+            "DismGetMountedImageInfo": _declare(self.lib, "DismGetMountedImageInfo", ctypes.POINTER(vp),
+                                                ctypes.POINTER(u)),
+            "DismCheckImageHealth": _declare(self.lib, "DismCheckImageHealth", u, ctypes.c_int, vp, PROGRESS, vp,
+                                             ctypes.POINTER(ctypes.c_int)),
+            "DismEnableFeature": _declare(self.lib, "DismEnableFeature", u, p, p, ctypes.c_int, ctypes.c_int, vp,
+                                          u, ctypes.c_int, vp, PROGRESS, vp),
+            "DismMountImage": _declare(self.lib, "DismMountImage", p, p, u, p, ctypes.c_int, ctypes.c_uint32, vp,
+                                       PROGRESS, vp),
+            "DismGetReservedStorageState": _declare(self.lib, "DismGetReservedStorageState", u,
+                                                    ctypes.POINTER(ctypes.c_uint32)),
+        }
+        self.k32.CreateEventW.argtypes = [vp, ctypes.c_int, ctypes.c_int, vp]
+        self.k32.CreateEventW.restype = vp
+        for name in ("SetEvent", "ResetEvent", "CloseHandle"):
+            getattr(self.k32, name).argtypes = [vp]
+            getattr(self.k32, name).restype = ctypes.c_int
+        self.k32.WaitForSingleObject.argtypes = [vp, ctypes.c_uint32]
+        self.k32.WaitForSingleObject.restype = ctypes.c_uint32
+
+    # -- process --
+    def initialize(self, level: int = 2, log: str | None = None, scratch: str | None = None) -> int:
+        return self.raw["DismInitialize"](level, wstr(log), wstr(scratch))
+
+    def shutdown(self) -> int:
+        return self.raw["DismShutdown"]()
+
+    def reset(self) -> None:
+        """Closes what a test left open and shuts down, whatever state it ended in."""
+        for sid in sorted(self.sessions):
+            self.raw["DismCloseSession"](sid)
+        self.sessions.clear()
+        self.shutdown()
+
+    # -- sessions --
+    def open_session(self, path: str, windir: str | None = None, drive: str | None = None) -> tuple[int, int]:
+        sid = ctypes.c_uint(0xDEAD)
+        hr = self.raw["DismOpenSession"](wstr(path), wstr(windir), wstr(drive), ctypes.byref(sid))
+        if hr == S_OK:
+            self.sessions.add(sid.value)
+        return hr, sid.value
+
+    def close_session(self, sid: int) -> int:
+        self.sessions.discard(sid)
+        return self.raw["DismCloseSession"](sid)
+
+    # -- errors and memory --
+    def last_error(self) -> tuple[int, str | None]:
+        ptr = ctypes.c_void_p()
+        hr = self.raw["DismGetLastErrorMessage"](ctypes.byref(ptr))
+        if hr != S_OK:
+            return hr, None
+        text = read_wstr(DismString.from_address(ptr.value).Value)
+        assert self.delete(ptr.value) == S_OK
+        return hr, text
+
+    def delete(self, address) -> int:
+        return self.raw["DismDelete"](address)
+
+    # -- images --
+    def image_info(self, path: str, keep: bool = False):
+        ptr, count = ctypes.c_void_p(), ctypes.c_uint(0xDEAD)
+        hr = self.raw["DismGetImageInfo"](wstr(path), ctypes.byref(ptr), ctypes.byref(count))
+        images = read_array(ptr.value, count.value, DismImageInfo, image_dict)
+        if hr < 0x80000000:
+            assert len(images) == count.value
+        if not keep:
+            assert self.delete(ptr.value) == S_OK
+        return (hr, images, ptr.value) if keep else (hr, images)
+
+    def mounted_images(self):
+        ptr, count = ctypes.c_void_p(), ctypes.c_uint(0xDEAD)
+        hr = self.raw["DismGetMountedImageInfo"](ctypes.byref(ptr), ctypes.byref(count))
+        out = []
+        for i in range(count.value):
+            m = DismMountedImageInfo.from_address(ptr.value + i * 28)
+            out.append({"mount_path": read_wstr(m.MountPath), "image_path": read_wstr(m.ImageFilePath),
+                        "index": m.ImageIndex, "mode": m.MountMode, "status": m.MountStatus})
+        assert self.delete(ptr.value) == S_OK
+        return hr, ptr.value, count.value, out
+
+    def check_health(self, sid: int, scan: bool, cancel=None, progress=None):
+        calls: list[tuple[int, int]] = []
+
+        def record(current, total, _user):
+            calls.append((current, total))
+            if progress:
+                progress(current, total)
+
+        cb = PROGRESS(record)
+        state = ctypes.c_int(-1)
+        hr = self.raw["DismCheckImageHealth"](sid, int(scan), cancel, cb, None, ctypes.byref(state))
+        return hr, state.value, calls
+
+
+def read_array(address: int | None, count: int, struct, convert) -> list:
+    """Converts `count` packed structs at `address` (NULL -> empty list)."""
+    if not address:
+        return []
+    size = ctypes.sizeof(struct)
+    return [convert(struct.from_address(address + i * size)) for i in range(count)]
+
+
+def image_dict(info: DismImageInfo) -> dict:
+    langs = [read_wstr(DismString.from_address(info.Language + 8 * i).Value) for i in range(info.LanguageCount)]
+    custom = None
+    if info.CustomizedInfo:
+        ci = DismWimCustomizedInfo.from_address(info.CustomizedInfo)
+        custom = {"size": ci.Size, "dirs": ci.DirectoryCount, "files": ci.FileCount,
+                  "created": systemtime(ci.CreatedTime), "modified": systemtime(ci.ModifiedTime)}
+    return {
+        "type": info.ImageType, "index": info.ImageIndex, "name": read_wstr(info.ImageName),
+        "description": read_wstr(info.ImageDescription), "size": info.ImageSize, "arch": info.Architecture,
+        "product_name": read_wstr(info.ProductName), "edition_id": read_wstr(info.EditionId),
+        "installation_type": read_wstr(info.InstallationType), "hal": read_wstr(info.Hal),
+        "product_type": read_wstr(info.ProductType), "product_suite": read_wstr(info.ProductSuite),
+        "version": (info.MajorVersion, info.MinorVersion, info.Build, info.SpBuild), "sp_level": info.SpLevel,
+        "bootable": info.Bootable, "system_root": read_wstr(info.SystemRoot), "languages": langs,
+        "default_language_index": info.DefaultLanguageIndex, "customized": custom,
+    }
