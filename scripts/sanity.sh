@@ -10,7 +10,10 @@ TREE=$REPO/.cache/sanity/ansible_collections/winimaging/dism
 
 rm -rf "$REPO/.cache/sanity"
 mkdir -p "$TREE"
-git ls-files -z --cached --others --exclude-standard | tar --null -T - -cf - | tar -C "$TREE" -xf -
+# Tracked and new files as they are in the work tree (deleted ones skipped).
+git ls-files -z --cached --others --exclude-standard |
+  while IFS= read -r -d '' f; do [ -e "$f" ] && printf '%s\0' "$f"; done |
+  tar --null -T - -cf - | tar -C "$TREE" -xf -
 # Its own git repository: otherwise ansible-test sees the copy as ignored files of this checkout.
 git -C "$TREE" init -q && git -C "$TREE" add -A
 

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 REPO=$PWD
 
 APT_PACKAGES=(
-  gcc make pkg-config rsync
+  gcc make pkg-config shellcheck
   mono-mcs mono-runtime libmono-system-core4.0-cil libmono-system-web-extensions4.0-cil
   wimtools libwim-dev
   mingw-w64-common gcc-mingw-w64-x86-64 binutils-mingw-w64-x86-64

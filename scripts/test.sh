@@ -6,7 +6,7 @@
 #   3. antsibull-changelog lint, antsibull-docs lint-collection-docs
 #   4. ansible-lint --profile production, galaxy-importer on the built collection
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 REPO=$PWD
 
 failed=()

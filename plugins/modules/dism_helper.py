@@ -42,7 +42,7 @@ attributes:
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
 author:
-  - winimaging.dism maintainers
+  - winimaging.dism maintainers (@winimaging)
 """
 
 EXAMPLES = r"""

@@ -60,7 +60,7 @@ seealso:
     description: The DISM cmdlet with the same job.
     link: https://learn.microsoft.com/powershell/module/dism/get-windowsimage
 author:
-  - winimaging.dism maintainers
+  - winimaging.dism maintainers (@winimaging)
 """
 
 EXAMPLES = r"""

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Control the winimaging.dism DISM lab: simulated Windows hosts on loopback.
 
   labctl.py up --hosts N [--https] [--port P] [--no-build]   build what is missing, start N hosts
@@ -197,7 +196,7 @@ def stop_server(lab: Lab, name: str) -> bool:
     if pid is None:
         return False
     os.kill(pid, signal.SIGTERM)
-    for _ in range(50):
+    for _attempt in range(50):
         if not Path(f"/proc/{pid}").exists() or _is_zombie(pid):
             return True
         time.sleep(0.1)

@@ -139,7 +139,7 @@ def normalise_module_name(script: str) -> str:
     """``ansible_collections.ns.coll.plugins.modules.name.ps1`` or ``ns.coll.name.ps1`` -> ``ns.coll.name``."""
     name = script[:-4] if script.lower().endswith(".ps1") else script
     if name.startswith("ansible_collections.") and ".plugins.modules." in name:
-        collection, _, module = name[len("ansible_collections."):].partition(".plugins.modules.")
+        collection, module = name[len("ansible_collections."):].split(".plugins.modules.", 1)
         name = f"{collection}.{module}"
     return name
 
@@ -152,7 +152,7 @@ def _b64_len(text: str) -> int:
 def parse_stdin(data: bytes) -> Execution:
     if SEPARATOR not in data:
         raise PayloadError("stdin has no exec-wrapper separator (\\n\\0\\0\\0\\0\\n)")
-    head, _, tail = data.partition(SEPARATOR)
+    head, tail = data.split(SEPARATOR, 1)
     try:
         bootstrap = json.loads(head.decode("utf-8"))
         manifest = json.loads(tail.decode("utf-8")) if tail.strip() else {}

@@ -39,7 +39,7 @@ def cache_dir(host: RunningHost, helper_hash: str = TINY_HASH) -> Path:
 @needs_mcs
 def test_missing_then_compiled_then_cached(host: RunningHost) -> None:
     request = {"operations": [], "target": None}
-    result, _, rc = call(host, {"helper_hash": TINY_HASH, "request": request})
+    result, _stderr, rc = call(host, {"helper_hash": TINY_HASH, "request": request})
     assert rc == 0 and result == {"changed": False, "helper_missing": True}
 
     result, err, rc = call(host, {"helper_hash": TINY_HASH, "request": request, "helper_source": TINY_SOURCE})
@@ -52,7 +52,7 @@ def test_missing_then_compiled_then_cached(host: RunningHost) -> None:
     assert Path(response["lab_root"]) == host.root.resolve()
     assert Path(response["dll"]) == cache_dir(host) / "WinImagingDismHelper.dll"
 
-    result, _, rc = call(host, {"helper_hash": TINY_HASH, "request": request})
+    result, _stderr, rc = call(host, {"helper_hash": TINY_HASH, "request": request})
     assert rc == 0 and result is not None and result["helper_compiled"] is False
 
     assert (host.root / "lab/helper-compiles").read_text().strip() == "1"
@@ -65,22 +65,22 @@ def test_missing_then_compiled_then_cached(host: RunningHost) -> None:
 
 
 def test_source_must_match_hash(host: RunningHost) -> None:
-    result, _, rc = call(host, {"helper_hash": "a" * 64, "request": {}, "helper_source": TINY_SOURCE})
+    result, _stderr, rc = call(host, {"helper_hash": "a" * 64, "request": {}, "helper_source": TINY_SOURCE})
     assert rc == 1 and result is not None and result["failed"] is True
     assert "does not match helper_hash" in result["msg"]
     assert not cache_dir(host, "a" * 64).exists()
 
 
 def test_bad_hash_is_refused(host: RunningHost) -> None:
-    result, _, rc = call(host, {"helper_hash": "../../etc", "request": {}})
+    result, _stderr, rc = call(host, {"helper_hash": "../../etc", "request": {}})
     assert result is not None and result["failed"] is True and "helper_hash" in result["msg"]
 
 
 @needs_mcs
 def test_compile_errors_fail_the_task(host: RunningHost) -> None:
     bad = "namespace X { class Y { void Z() { int unused; } } }"  # CS0168 warning -> error
-    result, _, rc = call(host, {"helper_hash": hashlib.sha256(bad.encode()).hexdigest(), "request": {},
-                                "helper_source": bad})
+    result, _stderr, rc = call(host, {"helper_hash": hashlib.sha256(bad.encode()).hexdigest(), "request": {},
+                                      "helper_source": bad})
     assert rc == 1 and result is not None and result["failed"] is True
     assert "failed to compile" in result["msg"] and "CS0168" in result["msg"]
 
@@ -91,7 +91,7 @@ def test_integrity_check_blocks_writable_cache(host: RunningHost, target: str) -
     call(host, {"helper_hash": TINY_HASH, "request": {}, "helper_source": TINY_SOURCE})
     path = (cache_dir(host).parent / target).resolve()
     path.chmod(path.stat().st_mode | 0o002)
-    result, _, rc = call(host, {"helper_hash": TINY_HASH, "request": {"operations": []}})
+    result, _stderr, rc = call(host, {"helper_hash": TINY_HASH, "request": {"operations": []}})
     assert rc == 1 and result is not None and result["failed"] is True
     assert "integrity check failed" in result["msg"] and str(path) in result["msg"]
     assert [r["outcome"] for r in host.wire() if r["kind"] == "command"][-1] == "failed"
@@ -101,11 +101,11 @@ def test_integrity_check_blocks_writable_cache(host: RunningHost, target: str) -
 def test_become_runs_with_interactive_logon(host: RunningHost) -> None:
     call(host, {"helper_hash": TINY_HASH, "request": {}, "helper_source": TINY_SOURCE})
     become = {"name": "become_wrapper.ps1", "params": {"BecomeUser": "SYSTEM"}}
-    result, _, rc = call(host, {"helper_hash": TINY_HASH, "request": {}}, extra_actions=[become],
-                         csharp=["Ansible.Become.cs"])
+    result, _stderr, rc = call(host, {"helper_hash": TINY_HASH, "request": {}}, extra_actions=[become],
+                               csharp=["Ansible.Become.cs"])
     assert rc == 0 and result is not None and result["response"]["logon"] == "interactive"
     become_net = {"name": "become_wrapper.ps1", "params": {"BecomeUser": "x", "LogonType": "Network"}}
-    result, _, _ = call(host, {"helper_hash": TINY_HASH, "request": {}}, extra_actions=[become_net])
+    result, _stderr, _rc = call(host, {"helper_hash": TINY_HASH, "request": {}}, extra_actions=[become_net])
     assert result is not None and result["response"]["logon"] == "network"
     record = host.wire()[-4]
     assert record["become"] is True and record["logon"] == "interactive"
@@ -157,4 +157,3 @@ def test_real_runner_and_simulator(tmp_path: Path) -> None:
     finally:
         running.server.shutdown()
         running.server.server_close()
-

@@ -93,20 +93,20 @@ def test_real_ansible_playbook(lab: Path, tmp_path: Path) -> None:
     (tmp_path / "src.cs").write_text(TINY_SOURCE)
     playbook = tmp_path / "pb.yml"
     playbook.write_text(
-        f"""
+        """
 - hosts: win1
   gather_facts: false
   tasks:
     - name: helper, cache miss
       winimaging.dism.dism_helper:
-        helper_hash: "{{{{ lookup('file', 'src.cs') | hash('sha256') }}}}"
-        request: {{operations: []}}
+        helper_hash: "{{ lookup('file', 'src.cs') | hash('sha256') }}"
+        request: {operations: []}
       register: first
     - name: helper with source
       winimaging.dism.dism_helper:
-        helper_hash: "{{{{ lookup('file', 'src.cs') | hash('sha256') }}}}"
-        helper_source: "{{{{ lookup('file', 'src.cs') }}}}"
-        request: {{operations: [], probe: 1}}
+        helper_hash: "{{ lookup('file', 'src.cs') | hash('sha256') }}"
+        helper_source: "{{ lookup('file', 'src.cs') }}"
+        request: {operations: [], probe: 1}
       register: second
     - name: raw commands are not simulated
       ansible.builtin.raw: Get-Service
