@@ -87,7 +87,8 @@ class Lab:
                 f.unlink()
 
     def playbook(self, tasks: str, tmp_path: pathlib.Path, hosts: str = "win1", check: bool = False,
-                 diff: bool = False, extra_args: t.Sequence[str] = ()) -> PlaybookRun:
+                 diff: bool = False, extra_args: t.Sequence[str] = (),
+                 collections: t.Sequence[pathlib.Path] = ()) -> PlaybookRun:
         """Run a one-play playbook with `tasks` (YAML) against lab hosts; returns every task result."""
         play = "- hosts: %s\n  gather_facts: false\n  tasks:\n%s" % (hosts, textwrap.indent(textwrap.dedent(tasks).strip() + "\n", "    "))
         book = tmp_path / ("play-%d.yml" % len(list(tmp_path.glob("play-*.yml"))))
@@ -95,7 +96,7 @@ class Lab:
         record = book.with_suffix(".jsonl")
         env = dict(os.environ)
         env.update(
-            ANSIBLE_COLLECTIONS_PATH=str(REPO / ".cache" / "ac"),
+            ANSIBLE_COLLECTIONS_PATH=os.pathsep.join(str(p) for p in [REPO / ".cache" / "ac", *collections]),
             ANSIBLE_CALLBACK_PLUGINS=str(CALLBACKS),
             ANSIBLE_CALLBACKS_ENABLED="record_results",
             RECORD_RESULTS_FILE=str(record),
