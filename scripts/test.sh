@@ -28,8 +28,15 @@ build_and_import() {
   local out=$REPO/.cache/build
   rm -rf "$out" && mkdir -p "$out"
   "$REPO/.venv/bin/ansible-galaxy" collection build --output-path "$out" "$REPO" >/dev/null || return 1
-  local tarball
+  local tarball unexpected
   tarball=$(ls "$out"/winimaging-dism-*.tar.gz)
+  # Only collection content belongs in the artifact (no venvs, lab builds or caches).
+  unexpected=$(tar -tzf "$tarball" | cut -d/ -f1 | sort -u |
+    grep -vxE 'MANIFEST.json|FILES.json|README.md|COPYING|CHANGELOG.rst|changelogs|docs|meta|plugins|roles|tests' || true)
+  if [ -n "$unexpected" ]; then
+    echo "unexpected top-level entries in $tarball: $unexpected"
+    return 1
+  fi
   # galaxy-importer runs ansible-lint (production profile) and ansible-doc on the tarball.
   (cd "$out" && PATH=$REPO/.venv-lint/bin:$PATH "$REPO/.venv-lint/bin/python" -m galaxy_importer.main "$tarball") > "$out/importer.log" 2>&1
   local rc=$?

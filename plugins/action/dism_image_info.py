@@ -26,8 +26,6 @@ class ActionModule(DismActionBase):
         log_path = log_path_of(params)
         image_path = params.get("image_path")
         if image_path is None:
-            if params.get("index") is not None or params.get("name") is not None:
-                raise DismTaskFailed({"msg": "index and name select images of an image file: set image_path too."})
             request["operations"] = [{"op": "get_mounted_images"}]
             call = client.run(request)
             raw = op_value(call.response, 0, "Listing the mounted images", log_path)
@@ -36,7 +34,7 @@ class ActionModule(DismActionBase):
         request["operations"] = [{"op": "get_image_info", "image_path": image_path}]
         call = client.run(request)
         context = "Reading image information from '%s'" % image_path
-        images = [image_from_raw(i) for i in op_value(call.response, 0, context, log_path) or []]
+        images = sorted((image_from_raw(i) for i in op_value(call.response, 0, context, log_path) or []), key=lambda i: i["index"])
         selected = select_images(images, params.get("index"), params.get("name"))
         if isinstance(selected, str):
             raise DismTaskFailed({"msg": "%s: %s." % (context, selected), "images": images})

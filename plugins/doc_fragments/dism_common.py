@@ -32,5 +32,6 @@ notes:
     without elevation.
   - The module runs a small helper on the host that calls C(DismApi.dll) directly. Its C# is compiled
     once per host and helper version and cached under C(%ProgramData%\winimaging.dism\helper),
-    a folder only administrators can write; later tasks send no C# and compile nothing.
+    a folder only administrators can write; later tasks send no C# and compile nothing (with
+    C(become), Ansible itself still compiles its become utilities on every task).
 """

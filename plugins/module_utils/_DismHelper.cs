@@ -274,6 +274,87 @@ namespace ansible_collections.winimaging.dism.plugins.module_utils._DismHelper
             DismImageNonRepairable = 2,
         }
 
+        // The enums below are carried as int fields in the structs and returned to the controller
+        // as integers (their names live in plugin_utils/_dism_enums.py); declared for reference.
+        public enum DismImageType
+        {
+            DismImageTypeUnsupported = -1,
+            DismImageTypeWim = 0,
+            DismImageTypeVhd = 1,
+        }
+
+        public enum DismImageBootable
+        {
+            DismImageBootableYes = 0,
+            DismImageBootableNo = 1,
+            DismImageBootableUnknown = 2,
+        }
+
+        public enum DismMountMode
+        {
+            DismReadWrite = 0,
+            DismReadOnly = 1,
+        }
+
+        public enum DismMountStatus
+        {
+            DismMountStatusOk = 0,
+            DismMountStatusNeedsRemount = 1,
+            DismMountStatusInvalid = 2,
+        }
+
+        public enum DismPackageFeatureState
+        {
+            DismStateNotPresent = 0,
+            DismStateUninstallPending = 1,
+            DismStateStaged = 2,
+            DismStateRemoved = 3,
+            DismStateInstalled = 4,
+            DismStateInstallPending = 5,
+            DismStateSuperseded = 6,
+            DismStatePartiallyInstalled = 7,
+        }
+
+        public enum DismReleaseType
+        {
+            DismReleaseTypeCriticalUpdate = 0,
+            DismReleaseTypeDriver = 1,
+            DismReleaseTypeFeaturePack = 2,
+            DismReleaseTypeHotfix = 3,
+            DismReleaseTypeSecurityUpdate = 4,
+            DismReleaseTypeSoftwareUpdate = 5,
+            DismReleaseTypeUpdate = 6,
+            DismReleaseTypeUpdateRollup = 7,
+            DismReleaseTypeLanguagePack = 8,
+            DismReleaseTypeFoundation = 9,
+            DismReleaseTypeServicePack = 10,
+            DismReleaseTypeProduct = 11,
+            DismReleaseTypeLocalPack = 12,
+            DismReleaseTypeOther = 13,
+            DismReleaseTypeOnDemandPack = 14,
+        }
+
+        public enum DismRestartType
+        {
+            DismRestartNo = 0,
+            DismRestartPossible = 1,
+            DismRestartRequired = 2,
+        }
+
+        public enum DismDriverSignature
+        {
+            DismDriverSignatureUnknown = 0,
+            DismDriverSignatureUnsigned = 1,
+            DismDriverSignatureSigned = 2,
+        }
+
+        public enum DismFullyOfflineInstallableType
+        {
+            DismFullyOfflineInstallable = 0,
+            DismFullyOfflineNotInstallable = 1,
+            DismFullyOfflineInstallableUndetermined = 2,
+        }
+
         public const string DISM_ONLINE_IMAGE = "DISM_{53BFAE52-B167-4E2F-A258-0A37B57FF845}";
         public const uint DISM_SESSION_DEFAULT = 0;
 
@@ -285,10 +366,13 @@ namespace ansible_collections.winimaging.dism.plugins.module_utils._DismHelper
         public const uint DISM_DISCARD_IMAGE = 0x00000001;
         public const uint DISM_COMMIT_GENERATE_INTEGRITY = 0x00010000;
         public const uint DISM_COMMIT_APPEND = 0x00020000;
+        public const uint DISM_RESERVED_STORAGE_DISABLED = 0x00000000;
+        public const uint DISM_RESERVED_STORAGE_ENABLED = 0x00000001;
 
         public const int S_OK = 0;
         public const int DISMAPI_S_RELOAD_IMAGE_SESSION_REQUIRED = 1;
         public const int ERROR_SUCCESS_REBOOT_REQUIRED = 3010;
+        public const int ERROR_SUCCESS_RESTART_REQUIRED = 3011;
         public const int E_INVALIDARG = unchecked((int)0x80070057);
 
         // void CALLBACK (UINT Current, UINT Total, PVOID UserData)
@@ -575,6 +659,18 @@ namespace ansible_collections.winimaging.dism.plugins.module_utils._DismHelper
             SafeEventHandle CancelEvent,
             NativeHelpers.DismProgressCallback Progress,
             IntPtr UserData);
+
+        [DllImport(DismApi, CharSet = CharSet.Unicode, ExactSpelling = true)]
+        [DefaultDllImportSearchPaths(DllImportSearchPath.System32)]
+        public static extern int DismGetReservedStorageState(
+            uint Session,
+            out uint State);
+
+        [DllImport(DismApi, CharSet = CharSet.Unicode, ExactSpelling = true)]
+        [DefaultDllImportSearchPaths(DllImportSearchPath.System32)]
+        public static extern int DismSetReservedStorageState(
+            uint Session,
+            uint State);
 
         // The cancel event. "kernel32.dll" exactly: the lab maps this name to libLabKernel32.so
         // with a <dllmap> in the assembly's .dll.config (Mono would otherwise use its own).
@@ -942,6 +1038,8 @@ namespace ansible_collections.winimaging.dism.plugins.module_utils._DismHelper
         private readonly string _op;
         private ProgressRecorder _progress;
         private int _returnCode;
+        private bool _rebootRequired;
+        private bool _reloadRequired;
 
         internal OperationContext(Executor executor, string op)
         {
@@ -992,17 +1090,42 @@ namespace ansible_collections.winimaging.dism.plugins.module_utils._DismHelper
             get { return _returnCode; }
         }
 
-        /// <summary>Throws DismException for a failed HRESULT; remembers success codes.</summary>
+        /// <summary>This operation's DISM calls asked for a reboot (3010/3011); sticky.</summary>
+        internal bool RebootRequired
+        {
+            get { return _rebootRequired; }
+        }
+
+        /// <summary>This operation's DISM calls asked to reopen the session (1); sticky.</summary>
+        internal bool ReloadRequired
+        {
+            get { return _reloadRequired; }
+        }
+
+        /// <summary>
+        /// Only S_OK, 1 (reload the session) and 3010/3011 (reboot required) are success. Anything
+        /// else throws DismException: negative HRESULTs, and raw Win32 codes such as 1223/1235
+        /// (cancelled) that DISM may return without the HRESULT wrapper (dism-api.md 6.4).
+        /// </summary>
         public int Check(int hresult, string function)
         {
-            if (hresult < 0)
+            if (hresult == NativeHelpers.S_OK)
             {
-                throw DismException.FromLastError(hresult, function);
+                return hresult;
             }
-            if (hresult != NativeHelpers.S_OK)
+            if (hresult == NativeHelpers.ERROR_SUCCESS_REBOOT_REQUIRED || hresult == NativeHelpers.ERROR_SUCCESS_RESTART_REQUIRED)
             {
-                _returnCode = hresult;
+                _rebootRequired = true;
             }
+            else if (hresult == NativeHelpers.DISMAPI_S_RELOAD_IMAGE_SESSION_REQUIRED)
+            {
+                _reloadRequired = true;
+            }
+            else
+            {
+                throw DismException.FromLastError(hresult < 0 ? hresult : Executor.Win32ToHResult(hresult), function);
+            }
+            _returnCode = hresult;
             return hresult;
         }
     }
@@ -1213,7 +1336,7 @@ namespace ansible_collections.winimaging.dism.plugins.module_utils._DismHelper
             }
         }
 
-        private static int Win32ToHResult(int error)
+        internal static int Win32ToHResult(int error)
         {
             return error <= 0 ? error : unchecked((int)(((uint)error & 0x0000FFFF) | 0x80070000));
         }
@@ -1335,11 +1458,11 @@ namespace ansible_collections.winimaging.dism.plugins.module_utils._DismHelper
 
                 if (context != null)
                 {
-                    if (context.ReturnCode == NativeHelpers.ERROR_SUCCESS_REBOOT_REQUIRED)
+                    if (context.RebootRequired)
                     {
                         response["reboot_required"] = true;
                     }
-                    if (context.ReturnCode == NativeHelpers.DISMAPI_S_RELOAD_IMAGE_SESSION_REQUIRED && _hasSession)
+                    if (context.ReloadRequired && _hasSession)
                     {
                         // DISMAPI_S_RELOAD_IMAGE_SESSION_REQUIRED: close and reopen on the same image.
                         CloseSession(response);

@@ -15,9 +15,10 @@
 #        {"changed": false, "helper_compiled": <bool>, "response": <Executor.Run result>}
 #        {"failed": true, "msg": "..."}
 #   cache  %ProgramData%\winimaging.dism\helper\<hash>\<PSEdition>-<CLR major>\WinImagingDismHelper.dll
-#   trust  every folder from %ProgramData%\winimaging.dism down, and the DLL, must be owned by
-#          Administrators, SYSTEM or the current user and grant no write right to any other
-#          account. Checked before every load; a failed check loads nothing.
+#   trust  every folder from %ProgramData%\winimaging.dism down, and the DLL, are created owned by
+#          Administrators with a protected ACL; before every load each must be owned by
+#          Administrators, SYSTEM or TrustedInstaller and grant no write right to any other
+#          account. A failed check loads nothing.
 # No decisions here: the action plugin plans, words messages and builds the result.
 
 $ErrorActionPreference = 'Stop'
@@ -25,10 +26,7 @@ Set-StrictMode -Version 2.0
 
 $typeName = 'ansible_collections.winimaging.dism.plugins.module_utils._DismHelper.Executor'
 $adminsSid = New-Object -TypeName System.Security.Principal.SecurityIdentifier -ArgumentList 'S-1-5-32-544'
-$trustedSids = @(
-    'S-1-5-18', 'S-1-5-32-544', 'S-1-5-80-956008885-3418522649-1831038044-1853292631-2271478464',
-    [System.Security.Principal.WindowsIdentity]::GetCurrent().User.Value
-)
+$trustedSids = @('S-1-5-18', 'S-1-5-32-544', 'S-1-5-80-956008885-3418522649-1831038044-1853292631-2271478464')
 # WriteData, AppendData, WriteEA, DeleteChild, WriteAttributes, Delete, WRITE_DAC,
 # WRITE_OWNER, GENERIC_ALL, GENERIC_WRITE.
 $writeMask = 0x500D0156
@@ -38,7 +36,7 @@ Function Assert-Trusted([string]$Path) {
     $sidType = [System.Security.Principal.SecurityIdentifier]
     $owner = $acl.GetOwner($sidType).Value
     if ($trustedSids -notcontains $owner) {
-        throw "Refusing to load the DISM helper: '$Path' is owned by $owner, not by an administrator. Delete '$cacheRoot' and run the task again."
+        throw "Refusing to load the DISM helper: '$Path' is owned by $owner, not by Administrators or SYSTEM. Delete '$cacheRoot' and run the task again."
     }
     foreach ($ace in $acl.GetAccessRules($true, $true, $sidType)) {
         $rights = [int64]$ace.FileSystemRights
@@ -91,11 +89,26 @@ try {
             New-ProtectedDirectory -Path $level
             Assert-Trusted -Path $level
         }
-        # Compile into a private staging folder, then move it into place in one step.
+        # A folder left without its DLL (deleted, quarantined) would block the move below.
+        if (Test-Path -LiteralPath $dir) { Remove-Item -LiteralPath $dir -Recurse -Force }
+        # Compile into a private staging folder, protect the DLL, then move it into place in one step.
         $staging = Join-Path -Path $cacheRoot -ChildPath ("helper\$hash\staging-" + [Guid]::NewGuid().ToString('N'))
         New-ProtectedDirectory -Path $staging
-        Add-Type -TypeDefinition $source -Language CSharp -OutputType Library -OutputAssembly (Join-Path $staging 'WinImagingDismHelper.dll')
-        try { Move-Item -LiteralPath $staging -Destination $dir } catch { Remove-Item -LiteralPath $staging -Recurse -Force }
+        try {
+            $stagedDll = Join-Path -Path $staging -ChildPath 'WinImagingDismHelper.dll'
+            Add-Type -TypeDefinition $source -Language CSharp -OutputType Library -OutputAssembly $stagedDll
+            Protect-Item -Path $stagedDll -Container $false
+            try {
+                [System.IO.Directory]::Move($staging, $dir)
+            }
+            catch {
+                # Another task on this host installed the same helper first: use that one.
+                if (-not (Test-Path -LiteralPath $dll)) { throw }
+            }
+        }
+        finally {
+            if (Test-Path -LiteralPath $staging) { Remove-Item -LiteralPath $staging -Recurse -Force }
+        }
         $compiled = $true
     }
 
@@ -107,5 +120,5 @@ try {
     ConvertTo-Json -InputObject @{ changed = $false; helper_compiled = $compiled; response = $response } -Depth 99 -Compress
 }
 catch {
-    ConvertTo-Json -InputObject @{ failed = $true; changed = $false; msg = "DISM helper: $($_.Exception.Message)" } -Compress
+    ConvertTo-Json -InputObject @{ failed = $true; changed = $false; msg = $_.Exception.Message } -Compress
 }

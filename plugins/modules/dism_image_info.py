@@ -227,6 +227,11 @@ hresult:
   returned: failure from DISM
   type: str
   sample: "0x80070002"
+dism_function:
+  description: On failure, the DISM API function that failed.
+  returned: failure from DISM
+  type: str
+  sample: DismGetImageInfo
 hresult_name:
   description: On failure, the symbolic name of RV(hresult).
   returned: failure from DISM

@@ -93,6 +93,8 @@ class DismActionBase(ActionBase):
         client = HelperClient(self._run_helper_module, task_vars or {})
         try:
             result.update(self.execute(params, client))
+            if client.warnings:
+                result.setdefault("warnings", []).extend(client.warnings)
         except DismTaskFailed as e:
             result.update(e.result)
             result["failed"] = True
@@ -125,8 +127,13 @@ class DismActionBase(ActionBase):
         plan = planner(read)
         if not plan.changed or self._task.check_mode:
             return plan, None
-        applied = client.run(apply_request(plan))
-        for entry in applied.response.get("results") or []:
+        batch = apply_request(plan)
+        _assert_preconditions_first(batch["operations"])
+        applied = client.run(batch)
+        response = applied.response
+        if response.get("error"):
+            raise DismTaskFailed.from_failure(failure_from_helper(response["error"], context, log_path))
+        for entry in response.get("results") or []:
             if entry.get("precondition_failed"):
                 raise DismTaskFailed(
                     {
@@ -135,4 +142,15 @@ class DismActionBase(ActionBase):
                         "precondition": entry.get("op"),
                     }
                 )
+            if not entry.get("ok"):
+                raise DismTaskFailed.from_failure(failure_from_helper(entry.get("error") or {}, context, log_path))
         return plan, applied
+
+
+def _assert_preconditions_first(operations: list[dict[str, t.Any]]) -> None:
+    """Every precondition must run before the first write, or 'changed nothing' would be a lie."""
+    seen_write = False
+    for op in operations:
+        if "expect" in op and seen_write:
+            raise ValueError("precondition %r follows a write in the apply batch" % op.get("op"))
+        seen_write = seen_write or "expect" not in op

@@ -30,9 +30,6 @@ MOUNT_MODES: dict[int, str] = {0: "read_write", 1: "read_only"}
 # DismMountStatus
 MOUNT_STATUSES: dict[int, str] = {0: "ok", 1: "needs_remount", 2: "invalid"}
 
-# DismImageHealthState
-HEALTH_STATES: dict[int, str] = {0: "healthy", 1: "repairable", 2: "non_repairable"}
-
 # Option value -> DismLogLevel. Names follow the DISM cmdlets' -LogLevel
 # (Errors, Warnings, WarningsInfo) in snake_case.
 LOG_LEVELS: dict[str, int] = {"errors": 0, "warnings": 1, "warnings_info": 2}

@@ -3,7 +3,7 @@
 """HRESULTs DISM returns, their symbolic names, meanings and hints.
 
 FOR INTERNAL COLLECTION USE ONLY. This table is the single source of truth for
-error wording: failure messages, the troubleshooting page and the tests read it.
+error wording: failure messages and the tests read it.
 Values and names come from DismApi.h, the CBS and Win32 code lists (see
 dism-api.md section 5); hints are ours.
 """
@@ -137,19 +137,13 @@ HRESULTS: dict[int, HResultInfo] = {
                    "Connect as a member of the local Administrators group (UAC remote restrictions apply to local accounts)."),
     0x80070490: _e("ERROR_NOT_FOUND", "Element not found."),
     0x800704C7: _e("ERROR_CANCELLED", "The operation was cancelled.",
-                   "The task's timeout cancelled DISM; the image state is unknown, verify it before going on."),
+                   "DISM stopped before finishing; the image state is unknown, verify it before going on."),
     0x800704D3: _e("ERROR_REQUEST_ABORTED", "The request was aborted."),
     0x800704DF: _e("ERROR_ALREADY_INITIALIZED", "DISM was already initialized in this process."),
     0x80070645: _e("ERROR_UNKNOWN_PRODUCT", "The product key is not valid."),
     0x80073712: _e("ERROR_SXS_COMPONENT_STORE_CORRUPT", "The component store is corrupt.",
                    "Repair the image (DISM /RestoreHealth) before servicing it."),
 }
-
-# Return values that are success, not failure (dism-api.md 5.2).
-S_OK = 0
-S_RELOAD_IMAGE_SESSION_REQUIRED = 1
-ERROR_SUCCESS_REBOOT_REQUIRED = 3010
-
 
 def to_unsigned(hresult: int) -> int:
     """The 32-bit unsigned form of an HRESULT that arrived as a signed int."""
@@ -171,6 +165,10 @@ def describe(hresult: int) -> HResultInfo:
     return HResultInfo(name="UNKNOWN_HRESULT", meaning="An HRESULT this collection does not know.", hint="")
 
 
+# The executor names itself as the failing "function" for request errors it raised itself.
+HELPER_FUNCTION = "Executor"
+
+
 @dataclasses.dataclass(frozen=True)
 class DismFailure:
     """A DISM call that failed, with everything a user needs to act on it."""
@@ -188,6 +186,10 @@ class DismFailure:
     @property
     def msg(self) -> str:
         info = self.info
+        if self.function == HELPER_FUNCTION:
+            # The helper refused the request before DISM saw it: no DISM text, no DISM log.
+            return "%s: internal error in the DISM helper (%s): %s. Please report this." % (
+                self.context, format_hresult(self.hresult), self.dism_message or info.meaning)
         parts = ["%s: %s failed with %s %s" % (self.context, self.function, format_hresult(self.hresult), info.name)]
         parts.append("DISM says: %s" % (self.dism_message or info.meaning))
         if info.hint:

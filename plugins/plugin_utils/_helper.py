@@ -49,7 +49,6 @@ class HelperCall:
     response: dict[str, t.Any]
     module_calls: int
     compiled: bool
-    warnings: list[str]
 
 
 class ModuleExecutor(t.Protocol):
@@ -84,6 +83,7 @@ class HelperClient:
         self._execute_module = execute_module
         self._task_vars = task_vars
         self._source = source or helper_source()
+        self.warnings: list[str] = []
 
     def run(self, request: dict[str, t.Any]) -> HelperCall:
         args: dict[str, t.Any] = {"helper_hash": self._source.sha256, "request": request}
@@ -96,9 +96,5 @@ class HelperClient:
             calls = 2
         if result.get("failed") or not isinstance(result.get("response"), dict):
             raise _host_failure(result)
-        return HelperCall(
-            response=result["response"],
-            module_calls=calls,
-            compiled=bool(result.get("helper_compiled")),
-            warnings=[str(w) for w in result.get("warnings", [])],
-        )
+        self.warnings.extend(str(w) for w in result.get("warnings") or [])
+        return HelperCall(response=result["response"], module_calls=calls, compiled=bool(result.get("helper_compiled")))

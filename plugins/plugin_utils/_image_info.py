@@ -53,12 +53,12 @@ def image_from_raw(raw: dict[str, t.Any]) -> dict[str, t.Any]:
 
 def mount_from_raw(raw: dict[str, t.Any]) -> dict[str, t.Any]:
     """One DISM mount of the machine, named like dism_image_mount's options."""
-    mode = enum_name(MOUNT_MODES, raw.get("mount_mode"))
+    mode = MOUNT_MODES.get(raw.get("mount_mode"))
     return {
         "path": raw.get("mount_path"),
         "image_path": raw.get("image_file_path"),
         "index": raw.get("image_index"),
-        "read_only": mode == "read_only",
+        "read_only": None if mode is None else mode == "read_only",
         "status": enum_name(MOUNT_STATUSES, raw.get("mount_status")),
     }
 

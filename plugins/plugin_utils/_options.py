@@ -24,6 +24,7 @@ class ModuleSpec:
     required_if: list[list[t.Any]] = dataclasses.field(default_factory=list)
     required_one_of: list[list[str]] = dataclasses.field(default_factory=list)
     required_together: list[list[str]] = dataclasses.field(default_factory=list)
+    required_by: dict[str, list[str]] = dataclasses.field(default_factory=dict)
 
     def validator_kwargs(self) -> dict[str, t.Any]:
         return dataclasses.asdict(self)
@@ -52,6 +53,7 @@ DISM_IMAGE_INFO = ModuleSpec(
         }
     ),
     mutually_exclusive=[["index", "name"]],
+    required_by={"index": ["image_path"], "name": ["image_path"]},
 )
 
 MODULE_SPECS: dict[str, ModuleSpec] = {

@@ -181,3 +181,20 @@ def test_expect_on_a_list_needs_match(execute):
     assert result['ok'] is False and result['precondition_failed'] is False
     assert result['error']['hresult'] == E_INVALIDARG and "'match'" in result['error']['message']
     assert response['completed'] is False
+
+
+@pytest.mark.parametrize('raw, expected', [(1223, 0x800704C7), (1235, 0x800704D3), (5, 0x80070005)])
+def test_raw_win32_codes_are_failures_not_success(execute, raw, expected):
+    # DISM may report a cancel as the raw Win32 code (dism-api.md 6.4); only 0, 1, 3010 and 3011
+    # are success, so a raw code must stop the batch as a failure with its HRESULT form.
+    response = execute({'target': {'path': 'C:\\mnt\\a'}, 'operations': [
+        {'op': 'check_image_health'},
+        {'op': 'check_image_health'},
+    ]}, health_codes=str(raw))
+    assert response['completed'] is False
+    assert len(response['results']) == 1
+    failed = response['results'][0]
+    assert failed['ok'] is False
+    assert failed['error']['hresult'] == expected - (1 << 32)
+    assert failed['error']['function'] == 'DismCheckImageHealth'
+    assert response['reboot_required'] is False

@@ -141,6 +141,26 @@ def test_path_with_spaces_and_non_ascii(lab, tmp_path):
     assert [i["name"] for i in res["images"]] == ["Windows Server 2022 Standard (Desktop Experience)"]
 
 
+def test_missing_non_ascii_path_message_survives_the_round_trip(lab, tmp_path):
+    run = lab.playbook(
+        """
+        - name: missing unicode
+          winimaging.dism.dism_image_info:
+            image_path: 'C:\\Ablage ü\\Ïmage 東京.wim'
+          ignore_errors: true
+        """,
+        tmp_path,
+    )
+    res = run.task("missing unicode")
+    assert res.failed
+    assert res.result["msg"] == (
+        "Reading image information from 'C:\\Ablage ü\\Ïmage 東京.wim': DismGetImageInfo failed with 0x80070003 ERROR_PATH_NOT_FOUND. "
+        "DISM says: The system cannot find the path specified. (C:\\Ablage ü\\Ïmage 東京.wim). "
+        "Hint: Check the path on the managed host (paths are resolved on the Windows host, not the controller). "
+        "DISM log: " + LOG + "."
+    )
+
+
 def test_unknown_index_names_the_indexes_there_are(lab, tmp_path):
     run = lab.playbook(
         r"""

@@ -57,6 +57,13 @@ def _json_result(data: dict[str, Any], rc: int = 0) -> tuple[bytes, int]:
     return (json.dumps(data) + "\r\n").encode("utf-8"), rc
 
 
+# Wording shared with plugins/modules/dism_helper.ps1 (a test checks the .ps1 says the same).
+MSG_BAD_HASH = "helper_hash must be 64 lowercase hex digits"
+MSG_SOURCE_MISMATCH = "helper_source does not match helper_hash"
+MSG_REFUSE = "Refusing to load the DISM helper: "
+MSG_RETRY = " and run the task again."
+
+
 class HelperHost:
     def __init__(self, config: HostConfig) -> None:
         self.config = config
@@ -68,7 +75,7 @@ class HelperHost:
         try:
             helper_hash = args.get("helper_hash")
             if not isinstance(helper_hash, str) or not _HASH.match(helper_hash):
-                raise HelperFailure("helper_hash must be the lowercase hex SHA-256 of _DismHelper.cs")
+                raise HelperFailure(MSG_BAD_HASH)
             request = args.get("request")
             if not isinstance(request, dict):
                 raise HelperFailure("request must be a dict")
@@ -105,25 +112,22 @@ class HelperHost:
             try:
                 st = path.lstat()
             except FileNotFoundError:
-                raise HelperFailure(f"helper cache integrity check failed: {path} is missing; nothing was loaded") from None
+                raise HelperFailure(f"{MSG_REFUSE}'{path}' is missing. Delete '{self.base}'{MSG_RETRY}") from None
             problem = None
             if stat.S_ISLNK(st.st_mode):
                 problem = "is a symbolic link"
             elif st.st_uid != uid:
                 problem = f"is owned by uid {st.st_uid}, not by the service account (uid {uid})"
             elif st.st_mode & 0o022:
-                problem = f"is writable by group or others (mode {stat.S_IMODE(st.st_mode):04o})"
+                problem = f"lets group or others write to it (mode {stat.S_IMODE(st.st_mode):04o})"
             if problem:
-                raise HelperFailure(
-                    f"helper cache integrity check failed: {path} {problem}; nothing was loaded. "
-                    f"Remove {self.base} so the helper is rebuilt with a protected ACL."
-                )
+                raise HelperFailure(f"{MSG_REFUSE}'{path}' {problem}. Delete '{self.base}'{MSG_RETRY}")
 
     # -- compile (Add-Type -OutputAssembly) -----------------------------------------------------
     def _compile(self, source: str, helper_hash: str, cache_dir: Path) -> None:
         actual = hashlib.sha256(source.encode("utf-8")).hexdigest()
         if actual != helper_hash:
-            raise HelperFailure(f"helper_source does not match helper_hash: its SHA-256 is {actual}, expected {helper_hash}")
+            raise HelperFailure(f"{MSG_SOURCE_MISMATCH}: its SHA-256 is {actual}, expected {helper_hash}")
         parent = cache_dir.parent
         for folder in (self.base.parent, self.base, self.base / "helper", parent):
             if not folder.exists():

@@ -93,7 +93,8 @@ def test_integrity_check_blocks_writable_cache(host: RunningHost, target: str) -
     path.chmod(path.stat().st_mode | 0o002)
     result, _stderr, rc = call(host, {"helper_hash": TINY_HASH, "request": {"operations": []}})
     assert rc == 1 and result is not None and result["failed"] is True
-    assert "integrity check failed" in result["msg"] and str(path) in result["msg"]
+    assert result["msg"].startswith(f"Refusing to load the DISM helper: '{path}' lets group or others write to it (mode ")
+    assert result["msg"].endswith(" and run the task again.")
     assert [r["outcome"] for r in host.wire() if r["kind"] == "command"][-1] == "failed"
 
 
@@ -157,3 +158,12 @@ def test_real_runner_and_simulator(tmp_path: Path) -> None:
     finally:
         running.server.shutdown()
         running.server.server_close()
+
+
+def test_lab_and_windows_helper_word_failures_alike() -> None:
+    """The lab emulates dism_helper.ps1; its failure wording must be the .ps1's."""
+    from host import helper as lab_helper
+
+    ps1 = (LAB.parents[1] / "plugins" / "modules" / "dism_helper.ps1").read_text(encoding="utf-8")
+    for message in (lab_helper.MSG_BAD_HASH, lab_helper.MSG_SOURCE_MISMATCH, lab_helper.MSG_REFUSE, lab_helper.MSG_RETRY):
+        assert message in ps1, message

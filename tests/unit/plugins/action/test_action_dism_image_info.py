@@ -46,10 +46,15 @@ def test_without_image_path_lists_mounts(make_action):
     assert "images" not in result
 
 
-def test_same_in_check_mode(make_action):
-    action, host = make_action(ActionModule, {"image_path": "C:\\a.wim"}, lambda r: _ok([_image(1, "A")]), check_mode=True)
+def test_reads_the_same_in_check_mode(make_action):
+    # A read-only module must still read in check mode (ActionBase skips modules that do not
+    # declare check-mode support), and send the same request.
+    action, host = make_action(ActionModule, {"image_path": "C:\\a.wim"}, lambda r: _ok([_image(2, "B"), _image(1, "A")]), check_mode=True)
     result = action.run(task_vars={})
-    assert result["changed"] is False and result["images"][0]["index"] == 1
+    assert result.get("skipped") is not True
+    assert result["changed"] is False and [i["index"] for i in result["images"]] == [1, 2]
+    assert host.requests == [{"log_path": None, "log_level": 2, "scratch_directory": None, "target": None,
+                              "operations": [{"op": "get_image_info", "image_path": "C:\\a.wim"}]}]
 
 
 def test_dism_failure_message(make_action):
@@ -84,14 +89,14 @@ def test_unknown_index(make_action):
 
 def test_index_without_image_path_is_refused_before_any_host_call(make_action):
     action, host = make_action(ActionModule, {"index": 1}, lambda r: _ok([]))
-    result = action.run(task_vars={})
-    assert result["failed"] is True and result["msg"] == "index and name select images of an image file: set image_path too."
+    with pytest.raises(AnsibleActionFail, match=r"missing parameter\(s\) required by 'index': image_path"):
+        action.run(task_vars={})
     assert host.requests == []
 
 
 def test_index_and_name_are_mutually_exclusive(make_action):
     action, host = make_action(ActionModule, {"image_path": "C:\\a.wim", "index": 1, "name": "A"}, lambda r: _ok([]))
-    with pytest.raises(AnsibleActionFail, match="mutually exclusive: index|name"):
+    with pytest.raises(AnsibleActionFail, match=r"parameters are mutually exclusive: index\|name"):
         action.run(task_vars={})
     assert host.requests == []
 

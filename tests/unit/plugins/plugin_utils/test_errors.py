@@ -45,8 +45,18 @@ def test_mount_layer_labels_are_marked_unpublished():
 
 
 def test_success_codes_are_not_in_the_failure_table():
-    for code in (_errors.S_OK, _errors.S_RELOAD_IMAGE_SESSION_REQUIRED, _errors.ERROR_SUCCESS_REBOOT_REQUIRED):
+    # S_OK, DISMAPI_S_RELOAD_IMAGE_SESSION_REQUIRED and ERROR_SUCCESS_REBOOT_REQUIRED are success.
+    for code in (0, 1, 3010):
         assert code not in _errors.HRESULTS
+
+
+def test_helper_request_errors_are_not_worded_as_dism_failures():
+    error = {"hresult": 0x80070057 - (1 << 32), "function": "Executor", "message": "request: 'log_level' must be between 0 and 2, got 7"}
+    failure = _errors.failure_from_helper(error, "Listing the mounted images", None)
+    assert failure.msg == (
+        "Listing the mounted images: internal error in the DISM helper (0x80070057): "
+        "request: 'log_level' must be between 0 and 2, got 7. Please report this."
+    )
 
 
 def test_failure_message_names_everything_a_user_needs():

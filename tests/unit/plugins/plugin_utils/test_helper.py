@@ -52,7 +52,7 @@ def test_real_source_hash_is_sha256_of_the_cs_file():
 
 
 def test_module_failure_is_reported_with_its_message():
-    refusal = "DISM helper: Refusing to load the DISM helper: 'C:\\ProgramData\\winimaging.dism' is owned by S-1-5-21-1"
+    refusal = "Refusing to load the DISM helper: 'C:\\ProgramData\\winimaging.dism' is owned by S-1-5-21-1, not by Administrators or SYSTEM."
     host = FakeHost(results=[{"failed": True, "msg": refusal}])
     with pytest.raises(_helper.HelperError) as e:
         _helper.HelperClient(host, {}, SOURCE).run({})
@@ -71,5 +71,13 @@ def test_host_process_death_is_reported_as_interrupted():
 
 
 def test_answer_without_response_is_a_failure():
-    with pytest.raises(_helper.HelperError):
+    with pytest.raises(_helper.HelperError) as e:
         _helper.HelperClient(FakeHost(results=[{"changed": False}]), {}, SOURCE).run({})
+    assert e.value.msg == "The DISM helper on the host failed: no message"
+
+
+def test_host_warnings_are_kept_for_the_result():
+    answer = {"changed": False, "response": {"results": []}, "warnings": ["low disk space on C:"]}
+    client = _helper.HelperClient(FakeHost(results=[answer]), {}, SOURCE)
+    client.run({})
+    assert client.warnings == ["low disk space on C:"]

@@ -54,6 +54,11 @@ def test_mount_entry():
     assert mount == {"path": "C:\\mount", "image_path": "C:\\a.wim", "index": 3, "read_only": True, "status": "needs_remount"}
 
 
+def test_unknown_mount_mode_is_not_reported_as_read_write():
+    mount = mount_from_raw({"mount_path": "C:\\m", "image_file_path": "C:\\a.wim", "image_index": 1, "mount_mode": 9, "mount_status": 7})
+    assert mount["read_only"] is None and mount["status"] == "unknown(7)"
+
+
 def _images():
     return [image_from_raw(dict(RAW, index=i, name="Edition %d" % i)) for i in (1, 2, 3)]
 

@@ -65,6 +65,38 @@ def test_check_mode_never_applies():
     assert plan.changed and applied is None and len(host.requests) == 1
 
 
+def test_a_failed_write_is_a_failure_with_the_dism_details():
+    denied = 0x80070005 - (1 << 32)
+    failed = {"results": [{"op": "get_mounted_images", "ok": True},
+                          {"op": "write", "ok": False, "error": {"hresult": denied, "function": "DismMountImage", "message": "Access is denied."}}],
+              "completed": False}
+    host = _Host([STATE, failed])
+    with pytest.raises(DismTaskFailed) as e:
+        _Action(False).read_plan_apply(_client(host), READ, _planner(True), _apply, "Mounting C:\\a.wim", "C:\\d.log")
+    assert e.value.result["msg"] == (
+        "Mounting C:\\a.wim: DismMountImage failed with 0x80070005 ERROR_ACCESS_DENIED. DISM says: Access is denied. "
+        "Hint: DISM needs an elevated administrator; for network paths see the become recipes in the connection guide. "
+        "DISM log: C:\\d.log."
+    )
+
+
+def test_a_failure_outside_the_operations_is_a_failure():
+    opened = {"results": [], "completed": False, "error": {"hresult": 0xC1510114 - (1 << 32), "function": "DismOpenSession", "message": None}}
+    host = _Host([STATE, opened])
+    with pytest.raises(DismTaskFailed) as e:
+        _Action(False).read_plan_apply(_client(host), READ, _planner(True), _apply, "Saving C:\\m", "log")
+    assert "DismOpenSession failed with 0xC1510114 DISMAPI_E_NEEDS_REMOUNT" in e.value.result["msg"]
+
+
+def test_preconditions_after_a_write_are_refused_before_anything_is_sent():
+    host = _Host([STATE])
+    with pytest.raises(ValueError, match="precondition 'get_mounted_images' follows a write"):
+        _Action(False).read_plan_apply(_client(host), READ, _planner(True),
+                                       lambda plan: {"operations": plan.operations + [{"op": "get_mounted_images", "expect": {}}]},
+                                       "ctx", "log")
+    assert len(host.requests) == 1
+
+
 def test_precondition_failure_reports_a_concurrent_change():
     stopped = {"results": [{"op": "get_mounted_images", "ok": True, "precondition_failed": True}], "completed": False}
     host = _Host([STATE, stopped])
