@@ -145,6 +145,7 @@ HRESULTS: dict[int, HResultInfo] = {
                    "Repair the image (DISM /RestoreHealth) before servicing it."),
 }
 
+
 def to_unsigned(hresult: int) -> int:
     """The 32-bit unsigned form of an HRESULT that arrived as a signed int."""
     return hresult & 0xFFFFFFFF
