@@ -3,7 +3,12 @@
   labctl.py up --hosts N [--https] [--port P] [--no-build]   build what is missing, start N hosts
   labctl.py down | status                                    stop / show every host
   labctl.py reset HOST                                       give HOST a fresh lab root
-  labctl.py fault HOST FUNCTION NTH ACTION [MESSAGE...]      add a simulator fault rule
+  labctl.py fault HOST FUNCTION NTH ACTION [MESSAGE...]      add a simulator fault rule (FUNCTION may be
+                                                             a fault point such as DismUnmountImage:write)
+  labctl.py reboot HOST                                      new boot id: HOST's mounts become NeedsRemount
+  labctl.py invalidate HOST MOUNT_PATH                       mark the mount at MOUNT_PATH Invalid
+  labctl.py open-file HOST WINDOWS_PATH                      hold a file open (unmounting its mount fails)
+  labctl.py close-files HOST                                 release every file held open
   labctl.py wire HOST [--summary]                            print HOST's wire accounting
   labctl.py inventory                                        print the inventory path
 
@@ -11,7 +16,8 @@ Every command takes --base-dir (default $DISM_LAB_BASE or <repo>/.lab).  Layout 
   lab.json             hosts, scheme, credentials (written by up)
   inventory.ini        an ordinary Ansible inventory (ansible_connection=winrm)
   fixtures/            fixture images built once by tests/lab/fixtures/build_images.py
-  hosts/<name>/        each host's lab root (DISM_LAB_ROOT): drives/C/..., lab/wire.jsonl, lab/faults
+  hosts/<name>/        each host's lab root (DISM_LAB_ROOT): drives/C/..., lab/wire.jsonl, lab/faults,
+                       lab/open-files, state/boot-id, state/mounts/*.mount (see tests/lab/dismsim/README.md)
   run/<name>.json|.pid|.log|.port, tls/<name>.crt|.key
 Hosts are win1..winN on 127.0.0.2..127.0.0.(N+1); only 127.0.0.0/8 is ever bound.
 """
@@ -318,14 +324,14 @@ def cmd_reset(lab: Lab, args: argparse.Namespace) -> int:
     return 0
 
 
-_FUNCTION = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_FUNCTION = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(:[a-z]+)?$")
 _ACTION = re.compile(r"^(0[xX][0-9A-Fa-f]{1,8}|die)$")
 
 
 def cmd_fault(lab: Lab, args: argparse.Namespace) -> int:
     lab.host(args.host)
     if not _FUNCTION.match(args.function):
-        raise LabError(f"FUNCTION must be a DISM API function name, not {args.function!r}")
+        raise LabError(f"FUNCTION must be a DISM API function name or fault point, not {args.function!r}")
     if args.nth != "*" and not (args.nth.isdigit() and int(args.nth) >= 1):
         raise LabError("NTH must be a positive integer (1 = first call) or *")
     if not _ACTION.match(args.action):
@@ -337,6 +343,66 @@ def cmd_fault(lab: Lab, args: argparse.Namespace) -> int:
     with open(control / "faults", "a", encoding="utf-8") as fh:
         fh.write(line + "\n")
     say(f"{args.host}: fault rule added: {line}")
+    return 0
+
+
+def cmd_reboot(lab: Lab, args: argparse.Namespace) -> int:
+    """A new state/boot-id: every mount recorded under the old one reports NeedsRemount."""
+    lab.host(args.host)
+    state = lab.host_root(args.host) / "state"
+    state.mkdir(parents=True, exist_ok=True)
+    boot_id = secrets.token_hex(8)
+    tmp = state / "boot-id.tmp"
+    tmp.write_text(boot_id + "\n")
+    tmp.replace(state / "boot-id")
+    say(f"{args.host}: rebooted (boot id {boot_id}); its mounts now need a remount")
+    return 0
+
+
+def _win_key(path: str, root: Path) -> str:
+    """How Windows compares two paths: separators, trailing backslash and case do not matter.
+    A lab path (<root>/drives/C/x, which the registry accepts too) counts as C:\\x."""
+    if path.startswith("/"):
+        parts = Path(path).relative_to(root / "drives").parts if path.startswith(str(root / "drives")) else ()
+        path = f"{parts[0]}:\\" + "\\".join(parts[1:]) if parts else path
+    return path.replace("/", "\\").rstrip("\\").casefold()
+
+
+def cmd_invalidate(lab: Lab, args: argparse.Namespace) -> int:
+    """Marks the registry entry of the mount at MOUNT_PATH status=invalid (atomically)."""
+    lab.host(args.host)
+    root = lab.host_root(args.host)
+    mounts = root / "state" / "mounts"
+    for entry in sorted(mounts.glob("*.mount")) if mounts.is_dir() else []:
+        lines = entry.read_text(encoding="utf-8").splitlines()
+        values = dict(line.split("=", 1) for line in lines if "=" in line)
+        if _win_key(values.get("mount_path", ""), root) != _win_key(args.mount_path, root):
+            continue
+        lines = [line for line in lines if not line.startswith("status=")] + ["status=invalid"]
+        tmp = entry.with_suffix(".tmp")
+        tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        tmp.replace(entry)
+        say(f"{args.host}: the mount at {values['mount_path']} is now Invalid")
+        return 0
+    raise LabError(f"{args.host} has no mount at {args.mount_path}")
+
+
+def cmd_open_file(lab: Lab, args: argparse.Namespace) -> int:
+    lab.host(args.host)
+    if not re.match(r"^[A-Za-z]:\\", args.path) or "\n" in args.path:
+        raise LabError(f"WINDOWS_PATH must be an absolute Windows path such as C:\\mount\\x.txt, not {args.path!r}")
+    control = lab.host_root(args.host) / "lab"
+    control.mkdir(parents=True, exist_ok=True)
+    with open(control / "open-files", "a", encoding="utf-8") as fh:
+        fh.write(args.path + "\n")
+    say(f"{args.host}: {args.path} is held open")
+    return 0
+
+
+def cmd_close_files(lab: Lab, args: argparse.Namespace) -> int:
+    lab.host(args.host)
+    (lab.host_root(args.host) / "lab" / "open-files").unlink(missing_ok=True)
+    say(f"{args.host}: no file is held open")
     return 0
 
 
@@ -393,6 +459,20 @@ def parser() -> argparse.ArgumentParser:
     fault.add_argument("action")
     fault.add_argument("message", nargs="*")
     fault.set_defaults(func=cmd_fault)
+    reboot = sub.add_parser("reboot", parents=[common], help="new boot id for HOST: its mounts need a remount")
+    reboot.add_argument("host")
+    reboot.set_defaults(func=cmd_reboot)
+    invalidate = sub.add_parser("invalidate", parents=[common], help="mark a mount of HOST Invalid")
+    invalidate.add_argument("host")
+    invalidate.add_argument("mount_path", metavar="MOUNT_PATH")
+    invalidate.set_defaults(func=cmd_invalidate)
+    open_file = sub.add_parser("open-file", parents=[common], help="hold a file of HOST open (blocks unmount)")
+    open_file.add_argument("host")
+    open_file.add_argument("path", metavar="WINDOWS_PATH")
+    open_file.set_defaults(func=cmd_open_file)
+    close_files = sub.add_parser("close-files", parents=[common], help="release every file held open on HOST")
+    close_files.add_argument("host")
+    close_files.set_defaults(func=cmd_close_files)
     wire = sub.add_parser("wire", parents=[common], help="print HOST's wire.jsonl")
     wire.add_argument("host")
     wire.add_argument("--summary", action="store_true", help="one readable line per record")

@@ -35,6 +35,8 @@ EDITION_DIR = "Mono-4"  # <PSEdition>-<CLR major> as the lab's "PowerShell" repo
 _HASH = re.compile(r"^[0-9a-f]{64}$")
 _DLLMAP_NAMES = {
     "kernel32": ("kernel32.dll", "kernel32", "KERNEL32.dll", "Kernel32.dll"),
+    # PathIsDirectoryEmptyW: the lab's kernel32 stand-in provides it too.
+    "shlwapi": ("shlwapi.dll", "shlwapi", "SHLWAPI.dll"),
     "dismapi": ("DismApi", "DismApi.dll", "dismapi", "dismapi.dll", "DISMAPI.dll"),
 }
 # What Windows reports when the process dies of these (NTSTATUS as a signed exit code).
@@ -175,7 +177,7 @@ class HelperHost:
 
     def dllmap_config(self) -> str:
         lib_dir = self.config.resolved_lib_dir().resolve()
-        targets = {"kernel32": lib_dir / "libLabKernel32.so", "dismapi": lib_dir / "libDismApi.so"}
+        targets = {"kernel32": lib_dir / "libLabKernel32.so", "shlwapi": lib_dir / "libLabKernel32.so", "dismapi": lib_dir / "libDismApi.so"}
         lines = ["<configuration>"]
         for key, names in _DLLMAP_NAMES.items():
             for name in names:

@@ -23,43 +23,7 @@ static HRESULT stub(const char *func, int uses_session, DismSession id)
     return call_leave(&c, hr);
 }
 
-/* ---- image-file operations (no session) ---- */
-
-HRESULT WINAPI DismMountImage(PCWSTR ImageFilePath, PCWSTR MountPath, UINT ImageIndex, PCWSTR ImageName,
-                              DismImageIdentifier ImageIdentifier, DWORD Flags, HANDLE CancelEvent,
-                              DISM_PROGRESS_CALLBACK Progress, PVOID UserData)
-{
-    UNUSED(ImageFilePath); UNUSED(MountPath); UNUSED(ImageIndex); UNUSED(ImageName);
-    UNUSED(ImageIdentifier); UNUSED(Flags); UNUSED(CancelEvent); UNUSED(Progress); UNUSED(UserData);
-    return stub(__func__, 0, 0);
-}
-
-HRESULT WINAPI DismUnmountImage(PCWSTR MountPath, DWORD Flags, HANDLE CancelEvent,
-                                DISM_PROGRESS_CALLBACK Progress, PVOID UserData)
-{
-    UNUSED(MountPath); UNUSED(Flags); UNUSED(CancelEvent); UNUSED(Progress); UNUSED(UserData);
-    return stub(__func__, 0, 0);
-}
-
-HRESULT WINAPI DismRemountImage(PCWSTR MountPath)
-{
-    UNUSED(MountPath);
-    return stub(__func__, 0, 0);
-}
-
-HRESULT WINAPI DismCleanupMountpoints(void)
-{
-    return stub(__func__, 0, 0);
-}
-
 /* ---- session operations ---- */
-
-HRESULT WINAPI DismCommitImage(DismSession Session, DWORD Flags, HANDLE CancelEvent,
-                               DISM_PROGRESS_CALLBACK Progress, PVOID UserData)
-{
-    UNUSED(Flags); UNUSED(CancelEvent); UNUSED(Progress); UNUSED(UserData);
-    return stub(__func__, 1, Session);
-}
 
 HRESULT WINAPI DismRestoreImageHealth(DismSession Session, PCWSTR *SourcePaths, UINT SourcePathCount,
                                       WINBOOL LimitAccess, HANDLE CancelEvent,

@@ -44,6 +44,11 @@ DWORD WINAPI GetLastError(void)
     return t_last_error;
 }
 
+void k32_set_last_error(DWORD code)
+{
+    t_last_error = code;
+}
+
 static HANDLE encode(size_t index, uint32_t gen)
 {
     return (HANDLE)(uintptr_t)(((uint64_t)(gen & 0xFFFF) << 20) | ((index + 1) << 2));

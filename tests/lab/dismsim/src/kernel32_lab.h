@@ -18,4 +18,10 @@ BOOL WINAPI ResetEvent(HANDLE h);
 DWORD WINAPI WaitForSingleObject(HANDLE h, DWORD ms);
 BOOL WINAPI CloseHandle(HANDLE h);
 DWORD WINAPI GetLastError(void);
+void k32_set_last_error(DWORD code);         /* for kernel32_files.c */
+
+/* kernel32_files.c: mount-folder calls of the C# helper, on lab paths. */
+DWORD WINAPI GetFileAttributesW(const WCHAR *name);
+BOOL WINAPI CreateDirectoryW(const WCHAR *name, LPSECURITY_ATTRIBUTES attrs);
+BOOL WINAPI PathIsDirectoryEmptyW(const WCHAR *name);   /* shlwapi.dll on Windows */
 #endif

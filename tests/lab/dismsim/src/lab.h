@@ -30,6 +30,7 @@
 #define LAB_E_ACCESS_DENIED     LAB_HR(0x80070005)
 #define LAB_E_INVALID_HANDLE    LAB_HR(0x80070006)
 #define LAB_E_BAD_FORMAT        LAB_HR(0x8007000B)
+#define LAB_E_CRC               LAB_HR(0x80070017)
 #define LAB_E_OUTOFMEMORY       LAB_HR(0x8007000E)
 #define LAB_E_BAD_NETPATH       LAB_HR(0x80070035)
 #define LAB_E_INVALIDARG        LAB_HR(0x80070057)
@@ -37,13 +38,28 @@
 #define LAB_E_ENVVAR_NOT_FOUND  LAB_HR(0x800700CB)
 #define LAB_E_DIRECTORY         LAB_HR(0x8007010B)
 #define LAB_E_NOT_FOUND         LAB_HR(0x80070490)
+#define LAB_E_FILE_CORRUPT      LAB_HR(0x80070570)
 #define LAB_E_CANCELLED         LAB_HR(0x800704C7)
 #define LAB_E_ALREADY_INIT      LAB_HR(0x800704DF)
 #define LAB_E_NOT_INITIALIZED   LAB_HR(0xC0040001)
 #define LAB_E_OPEN_SESSIONS     LAB_HR(0xC0040003)
 #define LAB_E_INVALID_SESSION   LAB_HR(0xC0040004)
 #define LAB_E_LOGGING_DISABLED  LAB_HR(0xC0040009)
+#define LAB_E_INVALID_INDEX     LAB_HR(0xC0040005)
+#define LAB_E_INVALID_NAME_IMG  LAB_HR(0xC0040006)
+#define LAB_E_NOT_A_MOUNT       LAB_HR(0xC0040007)
+#define LAB_E_SESSIONS_UNMOUNT  LAB_HR(0xC004000A)
+#define LAB_E_SESSIONS_MOUNT    LAB_HR(0xC004000B)
+#define LAB_E_SESSIONS_REMOUNT  LAB_HR(0xC004000C)
 #define LAB_E_MUST_BE_ONLINE    LAB_HR(0xC004000E)
+/* Mount layer (dism-api.md 5.4; the lab's choices for low-confidence ones are in the README). */
+#define LAB_E_READONLY_COMMIT   LAB_HR(0xC142010C)
+#define LAB_E_DIR_MOUNTED       LAB_HR(0xC1420113)
+#define LAB_E_DIR_NOT_EMPTY     LAB_HR(0xC1420114)
+#define LAB_E_FILES_OPEN        LAB_HR(0xC1420117)
+#define LAB_E_ALREADY_RW        LAB_HR(0xC1420127)
+#define LAB_E_ESD_NOT_MOUNTABLE LAB_HR(0xC142013C)
+#define LAB_E_NEEDS_REMOUNT     LAB_HR(0xC1510114)
 
 #define LAB_FAILED(hr)          ((hr) < 0)
 
@@ -59,6 +75,10 @@ char *lab_path(const char *fmt, ...)         /* $DISM_LAB_ROOT/<fmt>, malloc'd *
 char *lab_strdup_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int lab_mkdirs(const char *path);            /* mkdir -p; 0 or -1 */
 int lab_is_dir(const char *path);
+int lab_dir_is_empty(const char *path);     /* 1 empty, 0 not, -1 error */
+int lab_empty_dir(const char *path);        /* removes the contents; 0 or -1 */
+int lab_same_path(const char *lab_a, const char *lab_b); /* same file, or equal ignoring case */
+int lab_is_under(const char *lab_path, const char *lab_dir); /* lab_dir itself or inside it */
 HRESULT lab_hr_from_errno(int err);
 
 /* ---- utf16.c ---- */
@@ -118,6 +138,7 @@ void progress_init(lab_progress *p, HANDLE cancel, DISM_PROGRESS_CALLBACK cb, PV
 HRESULT progress_cancelled(lab_progress *p);       /* S_OK or ERROR_CANCELLED */
 HRESULT progress_report(lab_progress *p, UINT current); /* pause, cancel check, callback */
 HRESULT progress_run(lab_progress *p, UINT steps);     /* steps evenly up to total */
+void progress_finish(lab_progress *p);                 /* Current == Total, not cancellable */
 
 /* ---- abi_call.c: prologue/epilogue shared by every export ---- */
 enum lab_call_flags {
@@ -186,10 +207,37 @@ typedef struct lab_mount {
     unsigned index;
     int mode;                /* DismMountMode */
     int status;              /* DismMountStatus */
+    int optimize;            /* mounted with DISM_MOUNT_OPTIMIZE */
 } lab_mount;
 HRESULT mounts_list(lab_mount **out, size_t *count);
-HRESULT mounts_save(const lab_mount *m);
+HRESULT mounts_save(const lab_mount *m);   /* records the current boot id */
+HRESULT mounts_delete(const lab_mount *m);
 void mounts_free_list(lab_mount *list, size_t count);
+char *mounts_new_id(void);                 /* sortable by mount time; malloc'd */
+int mounts_find(const lab_mount *list, size_t n, const char *lab_folder); /* index or -1 */
+HRESULT mounts_lock(int *fd_out);          /* machine-wide mount-layer lock (flock) */
+void mounts_unlock(int fd);
+
+/* ---- model_session_registry.c: open sessions of every process of the host ---- */
+HRESULT sessreg_add(UINT id, const char *image_root_lab);
+void sessreg_remove(UINT id);
+size_t sessreg_count_on(const char *lab_folder);  /* live sessions on that image root */
+
+/* ---- model_mount.c, model_unmount.c, model_remount.c: DISM's mounting rules ---- */
+typedef struct lab_mount_args {
+    const char *image_path;  /* Windows path */
+    const char *mount_path;  /* Windows path */
+    unsigned index;
+    const char *name;        /* NULL unless identifier is DismImageName */
+    int identifier;          /* DismImageIdentifier */
+    DWORD flags;             /* DISM_MOUNT_* */
+} lab_mount_args;
+HRESULT mount_image(const lab_mount_args *a, lab_progress *p);
+HRESULT unmount_image(const char *mount_path, DWORD flags, lab_progress *p);
+HRESULT commit_session(const lab_session *s, DWORD flags, lab_progress *p);
+HRESULT remount_image(const char *mount_path);
+HRESULT cleanup_mountpoints(void);
+HRESULT mounts_check_serviceable(const char *lab_folder, const char *win_path); /* for OpenSession */
 
 /* ---- model_health.c ---- */
 HRESULT health_check(lab_session *s, int scan, lab_progress *p, int *state_out);

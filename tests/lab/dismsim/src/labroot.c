@@ -1,5 +1,7 @@
 /* Where the simulated host lives: $DISM_LAB_ROOT, plus small file helpers. */
+#include <dirent.h>
 #include <errno.h>
+#include <ftw.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,6 +73,55 @@ int lab_is_dir(const char *path)
 {
     struct stat st;
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* 1 when `path` is a directory with no entries, 0 when it has some, -1 on error. */
+int lab_dir_is_empty(const char *path)
+{
+    DIR *d = opendir(path);
+    if (!d)
+        return -1;
+    int empty = 1;
+    for (struct dirent *e = readdir(d); e && empty; e = readdir(d))
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+            empty = 0;
+    closedir(d);
+    return empty;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    if (ftw->level == 0)
+        return 0;   /* keep the folder itself */
+    return remove(path) == 0 ? 0 : -1;
+}
+
+/* Deletes everything inside `path` (depth first, symlinks not followed). */
+int lab_empty_dir(const char *path)
+{
+    return nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS) == 0 ? 0 : -1;
+}
+
+/* Windows compares paths without case; translated paths of existing files
+ * already have their on-disk spelling, so this only matters for missing ones. */
+int lab_same_path(const char *lab_a, const char *lab_b)
+{
+    return utf8_casecmp(lab_a, lab_b) == 0 || winpath_same_file(lab_a, lab_b);
+}
+
+int lab_is_under(const char *lab_path, const char *lab_dir)
+{
+    size_t n = strlen(lab_dir);
+    while (n > 1 && lab_dir[n - 1] == '/')
+        n--;
+    if (strlen(lab_path) < n)
+        return 0;
+    char *head = strndup(lab_path, n);
+    int same = head && utf8_casecmp(head, lab_dir) == 0 && (lab_path[n] == '\0' || lab_path[n] == '/');
+    free(head);
+    return same;
 }
 
 HRESULT lab_hr_from_errno(int err)

@@ -27,9 +27,18 @@ static void wimlib_start(void)
     wimlib_global_init(0);
 }
 
-static HRESULT wim_error(int err, const char *win_path)
+void wim_init(void)
+{
+    pthread_once(&wimlib_once, wimlib_start);
+}
+
+/* wimlib error -> HRESULT with the lab's message (shared with mount and commit). */
+HRESULT wim_error(int err, const char *win_path)
 {
     switch (err) {
+    case WIMLIB_ERR_INTEGRITY:
+    case WIMLIB_ERR_INVALID_RESOURCE_HASH:
+        return lab_fail(LAB_E_CRC, "%s is corrupt: %s.", win_path, wimlib_get_error_string(err));
     case WIMLIB_ERR_NOMEM:
         return lab_fail(LAB_E_OUTOFMEMORY, NULL);
     case WIMLIB_ERR_OPEN:
@@ -134,7 +143,7 @@ static void read_image(WIMStruct *w, int img, unsigned boot_index, lab_image *ou
 /* Reads every image of the WIM at `path` (a VHD volume: only the first). */
 static HRESULT read_wim(const char *path, const char *win_path, int type, lab_image **out, size_t *count)
 {
-    pthread_once(&wimlib_once, wimlib_start);
+    wim_init();
     WIMStruct *w = NULL;
     errno = 0;
     int err = wimlib_open_wim(path, 0, &w);
@@ -182,7 +191,7 @@ static const char *extension(const char *path)
 }
 
 /* Missing file: ERROR_FILE_NOT_FOUND, or ERROR_PATH_NOT_FOUND when its folder is missing too. */
-static HRESULT missing(const char *lab, const char *win_path)
+HRESULT image_missing(const char *lab, const char *win_path)
 {
     char *dir = strdup(lab);
     char *slash = dir ? strrchr(dir, '/') : NULL;
@@ -204,7 +213,7 @@ HRESULT image_read_info(const char *win_path, lab_image **out, size_t *count)
     struct stat st;
     const char *ext = extension(lab);
     if (stat(lab, &st) != 0)
-        hr = errno == ENOENT ? missing(lab, win_path) : lab_fail(lab_hr_from_errno(errno), "(%s)", win_path);
+        hr = errno == ENOENT ? image_missing(lab, win_path) : lab_fail(lab_hr_from_errno(errno), "(%s)", win_path);
     else if (S_ISDIR(st.st_mode))
         hr = lab_fail(LAB_E_ACCESS_DENIED, "%s is a directory, not an image file.", win_path);
     else if (strcasecmp(ext, ".wim") == 0 || strcasecmp(ext, ".esd") == 0)
@@ -234,4 +243,28 @@ void image_free_list(lab_image *list, size_t count)
     for (size_t i = 0; list && i < count; i++)
         free_image(&list[i]);
     free(list);
+}
+
+int image_kind(const char *path)
+{
+    const char *ext = extension(path);
+    if (strcasecmp(ext, ".wim") == 0)
+        return LAB_KIND_WIM;
+    if (strcasecmp(ext, ".esd") == 0)
+        return LAB_KIND_ESD;
+    if (strcasecmp(ext, ".vhd") == 0)
+        return LAB_KIND_VHD;
+    if (strcasecmp(ext, ".vhdx") == 0)
+        return LAB_KIND_VHDX;
+    return LAB_KIND_OTHER;
+}
+
+/* The lab's read-only attribute is a mode without write bits (chmod a-w); a file
+ * this process cannot write is read-only too.  Root ignores modes, hence both. */
+int image_is_read_only(const char *lab_path)
+{
+    struct stat st;
+    if (stat(lab_path, &st) != 0)
+        return 0;
+    return (st.st_mode & (S_IWUSR | S_IWGRP | S_IWOTH)) == 0 || access(lab_path, W_OK) != 0;
 }

@@ -8,16 +8,22 @@
  *     image_index=1
  *     mount_mode=readwrite|readonly  (or 0|1)
  *     status=ok|needs_remount|invalid (or 0|1|2)
- *     boot_id=<state/boot-id when mounted>
+ *     boot_id=<state/boot-id when mounted or remounted>
+ *     optimize=0|1                   (DISM_MOUNT_OPTIMIZE; recorded only)
  *
  * The registry outlives processes.  A mount recorded as ok under an earlier
  * boot id reports NeedsRemount, as a real mount does after a reboot; tests
  * "reboot" the host by changing $DISM_LAB_ROOT/state/boot-id.
  */
 #include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <time.h>
+#include <unistd.h>
 #include "lab.h"
 
 static char *read_boot_id(void)
@@ -64,6 +70,8 @@ static void apply_key(lab_mount *m, const char *key, const char *v, char **boot)
         m->status = parse_enum(v, states, 3);
     else if (strcmp(key, "boot_id") == 0)
         *boot = strdup(v);
+    else if (strcmp(key, "optimize") == 0)
+        m->optimize = strtol(v, NULL, 10) != 0;
 }
 
 /* Reads one .mount file; 0 on success (a file without mount_path is skipped). */
@@ -152,9 +160,10 @@ HRESULT mounts_save(const lab_mount *m)
     FILE *f = (dir && tmp && path && lab_mkdirs(dir) == 0) ? fopen(tmp, "w") : NULL;
     int ok = f != NULL;
     if (f) {
-        fprintf(f, "mount_path=%s\nimage_path=%s\nimage_index=%u\nmount_mode=%s\nstatus=%s\nboot_id=%s\n",
+        fprintf(f, "mount_path=%s\nimage_path=%s\nimage_index=%u\nmount_mode=%s\nstatus=%s\nboot_id=%s\n"
+                "optimize=%d\n",
                 m->mount_path, m->image_path, m->index, modes[m->mode == DismReadOnly],
-                states[(unsigned)m->status <= 2 ? m->status : 2], boot_id ? boot_id : "0");
+                states[(unsigned)m->status <= 2 ? m->status : 2], boot_id ? boot_id : "0", m->optimize);
         ok = fclose(f) == 0 && rename(tmp, path) == 0;
     }
     free(dir);
@@ -162,6 +171,65 @@ HRESULT mounts_save(const lab_mount *m)
     free(path);
     free(boot_id);
     return ok ? LAB_S_OK : lab_fail(LAB_E_FAIL, "The mount registry could not be written.");
+}
+
+HRESULT mounts_delete(const lab_mount *m)
+{
+    char *path = lab_path("state/mounts/%s.mount", m->id);
+    int ok = path && (unlink(path) == 0 || errno == ENOENT);
+    free(path);
+    return ok ? LAB_S_OK : lab_fail(LAB_E_FAIL, "The mount registry entry %s could not be removed.", m->id);
+}
+
+/* Ids sort by mount time, so DismGetMountedImageInfo lists mounts in the order they were made. */
+char *mounts_new_id(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    return lab_strdup_printf("%010lld%09ld-%ld", (long long)t.tv_sec, t.tv_nsec, (long)getpid());
+}
+
+/* The entry whose mount folder is `lab_folder`, or -1. */
+int mounts_find(const lab_mount *list, size_t n, const char *lab_folder)
+{
+    for (size_t i = 0; i < n; i++) {
+        char *lab = NULL;
+        if (winpath_to_lab(list[i].mount_path, &lab) != LAB_S_OK)
+            continue;
+        int same = lab_same_path(lab, lab_folder);
+        free(lab);
+        if (same)
+            return (int)i;
+    }
+    return -1;
+}
+
+/* Mount, unmount, remount, commit and cleanup hold $DISM_LAB_ROOT/state/mount.lock
+ * (flock) from their first check to their last write, so two processes cannot
+ * both claim one folder or one read-write image. */
+HRESULT mounts_lock(int *fd_out)
+{
+    char *dir = lab_path("state");
+    char *path = lab_path("state/mount.lock");
+    int fd = (dir && path && lab_mkdirs(dir) == 0) ? open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666) : -1;
+    free(dir);
+    free(path);
+    if (fd < 0 || flock(fd, LOCK_EX) != 0) {
+        if (fd >= 0)
+            close(fd);
+        *fd_out = -1;
+        return lab_fail(LAB_E_FAIL, "The lab's mount lock could not be taken.");
+    }
+    *fd_out = fd;
+    return LAB_S_OK;
+}
+
+void mounts_unlock(int fd)
+{
+    if (fd >= 0) {
+        flock(fd, LOCK_UN);
+        close(fd);
+    }
 }
 
 void mounts_free_list(lab_mount *list, size_t count)

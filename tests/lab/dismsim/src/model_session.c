@@ -80,28 +80,6 @@ static HRESULT resolve_online(lab_session *s)
     return LAB_S_OK;
 }
 
-/* A mount that needs a remount cannot be serviced (DISMAPI_E_NEEDS_REMOUNT). */
-static HRESULT check_mount_state(const char *lab_root_dir, const char *image_path)
-{
-    lab_mount *m = NULL;
-    size_t n = 0;
-    if (mounts_list(&m, &n) != LAB_S_OK)
-        return LAB_S_OK;   /* an unreadable registry is not this call's problem */
-    HRESULT hr = LAB_S_OK;
-    for (size_t i = 0; i < n && hr == LAB_S_OK; i++) {
-        char *lab = NULL;
-        if (m[i].status != DismMountStatusNeedsRemount ||
-            winpath_to_lab(m[i].mount_path, &lab) != LAB_S_OK)
-            continue;
-        if (winpath_same_file(lab, lab_root_dir))
-            hr = lab_fail(LAB_HR(DISMAPI_E_NEEDS_REMOUNT),
-                          "The image mounted at %s must be remounted with DismRemountImage.", image_path);
-        free(lab);
-    }
-    mounts_free_list(m, n);
-    return hr;
-}
-
 static HRESULT resolve_offline(lab_session *s, const char *image_path, const char *windows_dir)
 {
     HRESULT hr = winpath_to_lab(image_path, &s->image_root);
@@ -121,7 +99,7 @@ static HRESULT resolve_offline(lab_session *s, const char *image_path, const cha
         hr = lab_fail(LAB_E_PATH_NOT_FOUND, "No Windows directory was found in the image (%s).", joined);
     free(joined);
     if (hr == LAB_S_OK)
-        hr = check_mount_state(s->image_root, image_path);
+        hr = mounts_check_serviceable(s->image_root, image_path);
     return hr;
 }
 
@@ -152,6 +130,14 @@ HRESULT session_open(const char *image_path, const char *windows_dir,
     s.id = next_id++;
     if (next_id == DISM_SESSION_DEFAULT)
         next_id = 1;
+    pthread_mutex_unlock(&lab_state_lock);
+    /* Recorded on disk so other processes' unmount/remount see it (model_session_registry.c). */
+    if ((hr = sessreg_add(s.id, s.image_root)) != LAB_S_OK) {
+        free_session(&s);
+        free(e);
+        return hr;
+    }
+    pthread_mutex_lock(&lab_state_lock);
     e->s = s;
     e->next = sessions;
     sessions = e;
@@ -183,6 +169,7 @@ HRESULT session_close(UINT id)
         pthread_cond_wait(&idle_cond, &lab_state_lock);
     *find_locked(id) = e->next;
     pthread_mutex_unlock(&lab_state_lock);
+    sessreg_remove(id);
     free_session(&e->s);
     free(e);
     log_write(LAB_LOG_INFO, "DismCloseSession", "Closed session %u", id);

@@ -8,8 +8,10 @@
  */
 #include <stdlib.h>
 #include <time.h>
+#include <wimlib.h>
 #include "lab.h"
 #include "kernel32_lab.h"
+#include "model_state.h"
 
 void progress_init(lab_progress *p, HANDLE cancel, DISM_PROGRESS_CALLBACK cb,
                    PVOID user, UINT total)
@@ -68,4 +70,59 @@ HRESULT progress_run(lab_progress *p, UINT steps)
             return hr;
     }
     return LAB_S_OK;
+}
+
+/* The last report, Current == Total, once the work is done: the operation is
+ * past its cancellable stages (dism-api.md 6.4), so the event is not polled. */
+void progress_finish(lab_progress *p)
+{
+    pause_for_tests();
+    if (p->callback)
+        p->callback(p->total, p->total, p->user_data);
+    p->calls++;
+}
+
+/* ---- wimlib's progress messages as lab progress ---- */
+
+#define WIM_REPORTS 10   /* at most this many reports per attached range */
+
+static enum wimlib_progress_status on_wimlib(enum wimlib_progress_msg msg, union wimlib_progress_info *info,
+                                             void *ctx)
+{
+    lab_wim_progress *wp = ctx;
+    uint64_t done, total;
+    switch (msg) {
+    case WIMLIB_PROGRESS_MSG_EXTRACT_STREAMS:
+        done = info->extract.completed_bytes;
+        total = info->extract.total_bytes;
+        break;
+    case WIMLIB_PROGRESS_MSG_WRITE_STREAMS:
+        done = info->write_streams.completed_bytes;
+        total = info->write_streams.total_bytes;
+        break;
+    case WIMLIB_PROGRESS_MSG_UPDATE_END_COMMAND:
+        done = info->update.completed_commands;
+        total = info->update.total_commands;
+        break;
+    default:
+        return WIMLIB_PROGRESS_STATUS_CONTINUE;
+    }
+    UINT span = wp->to - wp->from;
+    UINT step = total ? (UINT)(done * WIM_REPORTS / total) : WIM_REPORTS;
+    UINT current = wp->from + (UINT)((uint64_t)span * step / WIM_REPORTS);
+    if (current <= wp->last)
+        return WIMLIB_PROGRESS_STATUS_CONTINUE;
+    wp->last = current;
+    wp->hr = progress_report(wp->p, current);
+    return wp->hr == LAB_S_OK ? WIMLIB_PROGRESS_STATUS_CONTINUE : WIMLIB_PROGRESS_STATUS_ABORT;
+}
+
+void wim_progress_attach(WIMStruct *w, lab_wim_progress *wp, lab_progress *p, UINT from, UINT to)
+{
+    wp->p = p;
+    wp->from = from;
+    wp->to = to;
+    wp->last = from;
+    wp->hr = LAB_S_OK;
+    wimlib_register_progress_function(w, on_wimlib, wp);
 }

@@ -36,11 +36,32 @@ E_DIRECTORY = 0x8007010B
 E_NOT_FOUND = 0x80070490
 E_CANCELLED = 0x800704C7
 E_ALREADY_INITIALIZED = 0x800704DF
+E_CRC = 0x80070017
+E_FILE_CORRUPT = 0x80070570
 DISMAPI_E_NOT_INITIALIZED = 0xC0040001
 DISMAPI_E_OPEN_SESSION_HANDLES = 0xC0040003
+DISMAPI_E_INVALID_IMAGE_INDEX = 0xC0040005
+DISMAPI_E_INVALID_IMAGE_NAME = 0xC0040006
+DISMAPI_E_UNABLE_TO_UNMOUNT_IMAGE_PATH = 0xC0040007
 DISMAPI_E_LOGGING_DISABLED = 0xC0040009
+DISMAPI_E_OPEN_HANDLES_UNABLE_TO_UNMOUNT_IMAGE_PATH = 0xC004000A
+DISMAPI_E_OPEN_HANDLES_UNABLE_TO_MOUNT_IMAGE_PATH = 0xC004000B
+DISMAPI_E_OPEN_HANDLES_UNABLE_TO_REMOUNT_IMAGE_PATH = 0xC004000C
 DISMAPI_E_MUST_SPECIFY_ONLINE_IMAGE = 0xC004000E
 DISMAPI_E_NEEDS_REMOUNT = 0xC1510114
+WIM_E_READONLY_COMMIT = 0xC142010C
+WIM_E_DIR_ALREADY_MOUNTED = 0xC1420113
+WIM_E_DIR_NOT_EMPTY = 0xC1420114
+WIM_E_FILES_OPEN = 0xC1420117
+WIM_E_ALREADY_MOUNTED_RW = 0xC1420127
+WIM_E_ESD_NOT_MOUNTABLE = 0xC142013C
+
+DISM_MOUNT_READONLY = 0x1
+DISM_MOUNT_OPTIMIZE = 0x2
+DISM_MOUNT_CHECK_INTEGRITY = 0x4
+DISM_DISCARD_IMAGE = 0x1
+DISM_COMMIT_GENERATE_INTEGRITY = 0x10000
+DISM_COMMIT_APPEND = 0x20000
 
 WAIT_OBJECT_0 = 0
 WAIT_TIMEOUT = 0x102
@@ -148,6 +169,10 @@ class Dism:
                                           u, ctypes.c_int, vp, PROGRESS, vp),
             "DismMountImage": _declare(self.lib, "DismMountImage", p, p, u, p, ctypes.c_int, ctypes.c_uint32, vp,
                                        PROGRESS, vp),
+            "DismUnmountImage": _declare(self.lib, "DismUnmountImage", p, ctypes.c_uint32, vp, PROGRESS, vp),
+            "DismRemountImage": _declare(self.lib, "DismRemountImage", p),
+            "DismCleanupMountpoints": _declare(self.lib, "DismCleanupMountpoints"),
+            "DismCommitImage": _declare(self.lib, "DismCommitImage", u, ctypes.c_uint32, vp, PROGRESS, vp),
             "DismGetReservedStorageState": _declare(self.lib, "DismGetReservedStorageState", u,
                                                     ctypes.POINTER(ctypes.c_uint32)),
         }
@@ -219,6 +244,39 @@ class Dism:
                         "index": m.ImageIndex, "mode": m.MountMode, "status": m.MountStatus})
         assert self.delete(ptr.value) == S_OK
         return hr, ptr.value, count.value, out
+
+    # -- mounting --
+    @staticmethod
+    def _recorder(calls: list, progress):
+        def record(current, total, _user):
+            calls.append((current, total))
+            if progress:
+                progress(current, total)
+        return PROGRESS(record)
+
+    def mount(self, image: str, folder: str, index: int = 1, name: str | None = None, flags: int = 0,
+              cancel=None, progress=None):
+        """DismMountImage by index, or by name when `name` is given; returns (hr, progress calls)."""
+        calls: list[tuple[int, int]] = []
+        hr = self.raw["DismMountImage"](wstr(image), wstr(folder), index, wstr(name), 1 if name else 0, flags,
+                                        cancel, self._recorder(calls, progress), None)
+        return hr, calls
+
+    def unmount(self, folder: str, flags: int = 0, cancel=None, progress=None):
+        calls: list[tuple[int, int]] = []
+        hr = self.raw["DismUnmountImage"](wstr(folder), flags, cancel, self._recorder(calls, progress), None)
+        return hr, calls
+
+    def remount(self, folder: str) -> int:
+        return self.raw["DismRemountImage"](wstr(folder))
+
+    def cleanup_mountpoints(self) -> int:
+        return self.raw["DismCleanupMountpoints"]()
+
+    def commit(self, sid: int, flags: int = 0, cancel=None, progress=None):
+        calls: list[tuple[int, int]] = []
+        hr = self.raw["DismCommitImage"](sid, flags, cancel, self._recorder(calls, progress), None)
+        return hr, calls
 
     def check_health(self, sid: int, scan: bool, cancel=None, progress=None):
         calls: list[tuple[int, int]] = []

@@ -74,8 +74,5 @@ def test_not_simulated_functions_apply_session_rules_then_say_so(initialized, di
     assert hr == d.S_OK
     assert enable(sid, d.wstr("NetFx3"), None, 0, 0, None, 0, 0, None, d.PROGRESS(), None) == d.E_NOTIMPL
     assert dism.last_error()[1] == "Not implemented. DismEnableFeature is not simulated by the DISM lab yet."
-    mount = dism.raw["DismMountImage"]
-    assert mount(d.wstr(r"C:\images\win11.wim"), d.wstr(r"C:\m"), 1, None, 0, 0, None, d.PROGRESS(), None) \
-        == d.E_NOTIMPL
     state = d.ctypes.c_uint32(0)
     assert dism.raw["DismGetReservedStorageState"](sid, d.ctypes.byref(state)) == d.E_NOTIMPL

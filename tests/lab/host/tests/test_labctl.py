@@ -132,3 +132,79 @@ def test_real_ansible_playbook(lab: Path, tmp_path: Path) -> None:
     assert [r["helper_compiles"] for r in commands[:2]] == [0, 1]
     assert commands[2]["outcome"] == "refused" and commands[2]["module"] == "raw: Get-Service"
     assert all(r["stdin_bytes"] > 0 for r in commands[:2])
+
+
+# -- mount-state knobs: reboot, invalidate, open-file, close-files --------------------------------------
+@pytest.fixture(scope="module")
+def one_host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    base = tmp_path_factory.mktemp("lab1") / "lab"
+    env = dict(os.environ, DISM_LAB_RUNNER_CMD=f"{sys.executable} {STUB_RUNNER}")
+    labctl(base, "up", "--hosts", "1", "--port", "0", "--no-build", env=env)
+    try:
+        yield base
+    finally:
+        labctl(base, "down", check=False)
+
+
+def host_root(base: Path) -> Path:
+    return Path(inventory_hosts(base)["win1"]["dism_lab_root"])
+
+
+def register_mount(root: Path, mount_id: str, mount_path: str, boot_id: str = "0") -> Path:
+    entry = root / "state" / "mounts" / f"{mount_id}.mount"
+    entry.parent.mkdir(parents=True, exist_ok=True)
+    entry.write_text(f"mount_path={mount_path}\nimage_path=C:\\images\\win11.wim\nimage_index=2\n"
+                     f"mount_mode=readwrite\nstatus=ok\nboot_id={boot_id}\noptimize=0\n")
+    return entry
+
+
+def test_reboot_gives_a_new_boot_id(one_host: Path) -> None:
+    root = host_root(one_host)
+    boot = root / "state" / "boot-id"
+    labctl(one_host, "reboot", "win1")
+    first = boot.read_text().strip()
+    entry = register_mount(root, "a", r"C:\mount\one", boot_id=first)
+    labctl(one_host, "reboot", "win1")
+    second = boot.read_text().strip()
+    # the simulator reports NeedsRemount for an ok entry whose boot_id is not the current one
+    assert first and second and first != second
+    assert f"boot_id={first}\n" in entry.read_text() and "status=ok\n" in entry.read_text()
+    assert labctl(one_host, "reboot", "nohost", check=False).returncode == 1
+    entry.unlink()
+
+
+def test_invalidate_marks_one_mount_invalid(one_host: Path) -> None:
+    root = host_root(one_host)
+    one = register_mount(root, "a", r"C:\mount\one")
+    two = register_mount(root, "b", str(root / "drives" / "C" / "mount" / "two"))
+    labctl(one_host, "invalidate", "win1", "c:\\MOUNT\\One\\")
+    assert "status=invalid\n" in one.read_text() and "status=ok" not in one.read_text()
+    assert "image_index=2\n" in one.read_text() and "boot_id=0\n" in one.read_text()
+    assert "status=ok\n" in two.read_text()
+    labctl(one_host, "invalidate", "win1", r"C:\mount\two")      # a lab path in the registry matches too
+    assert "status=invalid\n" in two.read_text()
+    missing = labctl(one_host, "invalidate", "win1", r"C:\mount\none", check=False)
+    assert missing.returncode == 1 and "no mount at" in missing.stderr
+    assert not list((root / "state" / "mounts").glob("*.tmp"))
+    one.unlink()
+    two.unlink()
+
+
+def test_open_file_and_close_files(one_host: Path) -> None:
+    knob = host_root(one_host) / "lab" / "open-files"
+    labctl(one_host, "open-file", "win1", r"C:\mount\one\Windows\System32\config\SOFTWARE")
+    labctl(one_host, "open-file", "win1", r"C:\mount\one\x.txt")
+    assert knob.read_text().splitlines() == [r"C:\mount\one\Windows\System32\config\SOFTWARE", r"C:\mount\one\x.txt"]
+    bad = labctl(one_host, "open-file", "win1", r"mount\x.txt", check=False)
+    assert bad.returncode == 1 and "absolute Windows path" in bad.stderr
+    labctl(one_host, "close-files", "win1")
+    assert not knob.exists()
+    labctl(one_host, "close-files", "win1")      # nothing open: still fine
+    assert labctl(one_host, "close-files", "nohost", check=False).returncode == 1
+
+
+def test_fault_points_inside_a_function(one_host: Path) -> None:
+    labctl(one_host, "fault", "win1", "DismUnmountImage:write", "1", "0x80070070")
+    faults = (host_root(one_host) / "lab" / "faults").read_text().splitlines()
+    assert faults[-1] == "DismUnmountImage:write 1 0x80070070"
+    assert labctl(one_host, "fault", "win1", "DismUnmountImage:Write:x", "1", "die", check=False).returncode == 1
