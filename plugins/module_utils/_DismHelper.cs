@@ -374,6 +374,11 @@ namespace ansible_collections.winimaging.dism.plugins.module_utils._DismHelper
         public const int ERROR_SUCCESS_REBOOT_REQUIRED = 3010;
         public const int ERROR_SUCCESS_RESTART_REQUIRED = 3011;
         public const int E_INVALIDARG = unchecked((int)0x80070057);
+        public const uint INVALID_FILE_ATTRIBUTES = 0xFFFFFFFF;
+        public const uint FILE_ATTRIBUTE_DIRECTORY = 0x10;
+        public const int ERROR_FILE_NOT_FOUND = 2;
+        public const int ERROR_PATH_NOT_FOUND = 3;
+        public const int ERROR_ALREADY_EXISTS = 183;
 
         // void CALLBACK (UINT Current, UINT Total, PVOID UserData)
         [UnmanagedFunctionPointer(CallingConvention.Winapi)]
@@ -691,6 +696,22 @@ namespace ansible_collections.winimaging.dism.plugins.module_utils._DismHelper
         [DefaultDllImportSearchPaths(DllImportSearchPath.System32)]
         [return: MarshalAs(UnmanagedType.Bool)]
         public static extern bool CloseHandle(IntPtr hObject);
+
+        // Mount folders. Win32 rather than System.IO so the lab, which maps these names to
+        // libLabKernel32.so, sees the same Windows paths DISM sees.
+        [DllImport("kernel32.dll", CharSet = CharSet.Unicode, ExactSpelling = true, SetLastError = true)]
+        [DefaultDllImportSearchPaths(DllImportSearchPath.System32)]
+        public static extern uint GetFileAttributesW(string lpFileName);
+
+        [DllImport("kernel32.dll", CharSet = CharSet.Unicode, ExactSpelling = true, SetLastError = true)]
+        [DefaultDllImportSearchPaths(DllImportSearchPath.System32)]
+        [return: MarshalAs(UnmanagedType.Bool)]
+        public static extern bool CreateDirectoryW(string lpPathName, IntPtr lpSecurityAttributes);
+
+        [DllImport("shlwapi.dll", CharSet = CharSet.Unicode, ExactSpelling = true, SetLastError = true)]
+        [DefaultDllImportSearchPaths(DllImportSearchPath.System32)]
+        [return: MarshalAs(UnmanagedType.Bool)]
+        public static extern bool PathIsDirectoryEmptyW(string pszPath);
     }
 
     /// <summary>Memory allocated by DISM (structures, arrays, DismString); freed with DismDelete.</summary>
@@ -1146,6 +1167,13 @@ namespace ansible_collections.winimaging.dism.plugins.module_utils._DismHelper
                 { "get_image_info", OpGetImageInfo },
                 { "get_mounted_images", OpGetMountedImages },
                 { "check_image_health", OpCheckImageHealth },
+                { "mount_image", OpMountImage },
+                { "unmount_image", OpUnmountImage },
+                { "commit_image", OpCommitImage },
+                { "remount_image", OpRemountImage },
+                { "cleanup_mountpoints", OpCleanupMountpoints },
+                { "inspect_directory", OpInspectDirectory },
+                { "create_directory", OpCreateDirectory },
             };
 
         private bool _hasSession;
@@ -1599,6 +1627,150 @@ namespace ansible_collections.winimaging.dism.plugins.module_utils._DismHelper
             return value;
         }
 
+        // mount_image: image_path, mount_path, index or name, read_only, optimize, check_integrity
+        // -> null (DismMountImage with the cancel event and progress).
+        private static object OpMountImage(OperationContext context, IDictionary args)
+        {
+            string imagePath = Args.GetString(args, "image_path", true);
+            string mountPath = Args.GetString(args, "mount_path", true);
+            string name = Args.GetString(args, "name", false);
+            long? index = Args.GetInteger(args, "index");
+            if ((name == null) == (index == null))
+            {
+                throw new ArgumentException("mount_image needs exactly one of 'index' and 'name'");
+            }
+            uint flags = Args.GetBool(args, "read_only", false) ? NativeHelpers.DISM_MOUNT_READONLY : NativeHelpers.DISM_MOUNT_READWRITE;
+            if (Args.GetBool(args, "optimize", false))
+            {
+                flags |= NativeHelpers.DISM_MOUNT_OPTIMIZE;
+            }
+            if (Args.GetBool(args, "check_integrity", false))
+            {
+                flags |= NativeHelpers.DISM_MOUNT_CHECK_INTEGRITY;
+            }
+            NativeHelpers.DismProgressCallback progress = context.Progress;
+            int hr = NativeMethods.DismMountImage(imagePath, mountPath, index.HasValue ? (uint)index.Value : 0, name,
+                name == null ? NativeHelpers.DismImageIdentifier.DismImageIndex : NativeHelpers.DismImageIdentifier.DismImageName,
+                flags, context.CancelEvent, progress, IntPtr.Zero);
+            GC.KeepAlive(progress);
+            context.Check(hr, "DismMountImage");
+            return null;
+        }
+
+        // unmount_image: mount_path, commit (bool), append, check_integrity -> null (DismUnmountImage).
+        private static object OpUnmountImage(OperationContext context, IDictionary args)
+        {
+            string mountPath = Args.GetString(args, "mount_path", true);
+            uint flags = Args.GetBool(args, "commit", false) ? CommitFlags(args) : NativeHelpers.DISM_DISCARD_IMAGE;
+            NativeHelpers.DismProgressCallback progress = context.Progress;
+            int hr = NativeMethods.DismUnmountImage(mountPath, flags, context.CancelEvent, progress, IntPtr.Zero);
+            GC.KeepAlive(progress);
+            context.Check(hr, "DismUnmountImage");
+            return null;
+        }
+
+        // commit_image: append, check_integrity -> null (DismCommitImage on the session's mount).
+        private static object OpCommitImage(OperationContext context, IDictionary args)
+        {
+            uint session = context.Session;
+            NativeHelpers.DismProgressCallback progress = context.Progress;
+            int hr = NativeMethods.DismCommitImage(session, CommitFlags(args), context.CancelEvent, progress, IntPtr.Zero);
+            GC.KeepAlive(progress);
+            context.Check(hr, "DismCommitImage");
+            return null;
+        }
+
+        private static uint CommitFlags(IDictionary args)
+        {
+            uint flags = NativeHelpers.DISM_COMMIT_IMAGE;
+            if (Args.GetBool(args, "append", false))
+            {
+                flags |= NativeHelpers.DISM_COMMIT_APPEND;
+            }
+            if (Args.GetBool(args, "check_integrity", false))
+            {
+                flags |= NativeHelpers.DISM_COMMIT_GENERATE_INTEGRITY;
+            }
+            return flags;
+        }
+
+        // remount_image: mount_path -> null (DismRemountImage).
+        private static object OpRemountImage(OperationContext context, IDictionary args)
+        {
+            context.Check(NativeMethods.DismRemountImage(Args.GetString(args, "mount_path", true)), "DismRemountImage");
+            return null;
+        }
+
+        // cleanup_mountpoints: no arguments -> null (DismCleanupMountpoints).
+        private static object OpCleanupMountpoints(OperationContext context, IDictionary args)
+        {
+            context.Check(NativeMethods.DismCleanupMountpoints(), "DismCleanupMountpoints");
+            return null;
+        }
+
+        // inspect_directory: path -> {"exists", "directory", "empty"} (GetFileAttributesW,
+        // PathIsDirectoryEmptyW). A missing path is a value, not a failure.
+        private static object OpInspectDirectory(OperationContext context, IDictionary args)
+        {
+            string path = Args.GetString(args, "path", true);
+            Hashtable value = new Hashtable();
+            uint attributes = NativeMethods.GetFileAttributesW(path);
+            if (attributes == NativeHelpers.INVALID_FILE_ATTRIBUTES)
+            {
+                int error = Marshal.GetLastWin32Error();
+                if (error != NativeHelpers.ERROR_FILE_NOT_FOUND && error != NativeHelpers.ERROR_PATH_NOT_FOUND)
+                {
+                    throw new DismException(Executor.Win32ToHResult(error), "GetFileAttributesW", null);
+                }
+                value["exists"] = false;
+                value["directory"] = false;
+                value["empty"] = false;
+                return value;
+            }
+            bool directory = (attributes & NativeHelpers.FILE_ATTRIBUTE_DIRECTORY) != 0;
+            value["exists"] = true;
+            value["directory"] = directory;
+            value["empty"] = directory && NativeMethods.PathIsDirectoryEmptyW(path);
+            return value;
+        }
+
+        // create_directory: path -> {"created": bool}, creating missing parents (CreateDirectoryW).
+        private static object OpCreateDirectory(OperationContext context, IDictionary args)
+        {
+            string path = Args.GetString(args, "path", true).TrimEnd('\\', '/');
+            Hashtable value = new Hashtable();
+            value["created"] = CreateDirectoryTree(path);
+            return value;
+        }
+
+        private static bool CreateDirectoryTree(string path)
+        {
+            if (path.Length <= 2 && path.EndsWith(":", StringComparison.Ordinal))
+            {
+                return false; // a drive root always exists
+            }
+            if (NativeMethods.CreateDirectoryW(path, IntPtr.Zero))
+            {
+                return true;
+            }
+            int error = Marshal.GetLastWin32Error();
+            if (error == NativeHelpers.ERROR_ALREADY_EXISTS)
+            {
+                return false;
+            }
+            int cut = path.LastIndexOfAny(new char[] { '\\', '/' });
+            if (error == NativeHelpers.ERROR_PATH_NOT_FOUND && cut > 0)
+            {
+                CreateDirectoryTree(path.Substring(0, cut));
+                if (NativeMethods.CreateDirectoryW(path, IntPtr.Zero))
+                {
+                    return true;
+                }
+                error = Marshal.GetLastWin32Error();
+            }
+            throw new DismException(Executor.Win32ToHResult(error), "CreateDirectoryW", null);
+        }
+
         #endregion
     }
 
@@ -1644,6 +1816,11 @@ namespace ansible_collections.winimaging.dism.plugins.module_utils._DismHelper
                         subject = candidate;
                         break;
                     }
+                }
+                if (Args.GetBool(args, "expect_absent", false))
+                {
+                    // The plan relied on there being no such element (e.g. nothing mounted at a path).
+                    return subject == null;
                 }
                 if (subject == null)
                 {

@@ -56,6 +56,29 @@ DISM_IMAGE_INFO = ModuleSpec(
     required_by={"index": ["image_path"], "name": ["image_path"]},
 )
 
+MOUNT_STATES = ["mounted", "unmounted", "committed"]
+
+DISM_IMAGE_MOUNT = ModuleSpec(
+    argument_spec=with_common(
+        {
+            "path": {"type": "str", "required": True},
+            "image_path": {"type": "str"},
+            "index": {"type": "int"},
+            "name": {"type": "str"},
+            "state": {"type": "str", "choices": MOUNT_STATES, "default": "mounted"},
+            "read_only": {"type": "bool", "default": False},
+            "optimize": {"type": "bool", "default": False},
+            "check_integrity": {"type": "bool", "default": False},
+            "commit": {"type": "bool"},
+            "append": {"type": "bool", "default": False},
+            "discard_invalid": {"type": "bool", "default": False},
+        }
+    ),
+    mutually_exclusive=[["index", "name"]],
+    required_if=[["state", "mounted", ["image_path"]]],
+)
+
 MODULE_SPECS: dict[str, ModuleSpec] = {
     "dism_image_info": DISM_IMAGE_INFO,
+    "dism_image_mount": DISM_IMAGE_MOUNT,
 }

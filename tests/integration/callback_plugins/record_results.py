@@ -33,7 +33,8 @@ class CallbackModule(CallbackBase):
             "task": result._task.get_name(),
             "action": result._task.action,
             "status": status,
-            "result": result._result,
+            # ansible-core 2.19 keeps the failure in the callback status, not always in the result.
+            "result": dict(result._result, failed=True) if status == "failed" else result._result,
         }
         with open(path, "a", encoding="utf-8") as f:
             f.write(json.dumps(record, default=str) + "\n")
