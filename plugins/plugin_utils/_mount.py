@@ -69,7 +69,8 @@ def describe(mount: dict[str, t.Any]) -> str:
 
 def resolve_index(request: MountRequest, images: list[dict[str, t.Any]]) -> dict[str, t.Any]:
     """The image (index) the task names, or MountRefused listing what the file has."""
-    assert request.image_path is not None
+    if request.image_path is None:
+        raise MountRefused("image_path is required to mount an image")
     if is_vhd(request.image_path):
         if request.name is not None:
             raise MountRefused("name cannot select an image of a VHD or VHDX file; it holds one image, index 1")
@@ -194,7 +195,8 @@ def _plan_mounted(request, mounts, existing, images, folder) -> Plan:
                 "index %d of '%s' is already mounted read-write at '%s' (status %s); DISM allows one read-write mount per"
                 " image. Unmount it there, use that folder, or mount read-only" % (index, request.image_path, writer["path"], writer["status"])
             )
-    assert folder is not None
+    if folder is None:
+        raise ValueError("planning a mount needs the state of the mount folder")
     if folder.exists and not folder.directory:
         raise MountRefused("'%s' exists and is not a folder" % request.path)
     if folder.exists and not folder.empty:

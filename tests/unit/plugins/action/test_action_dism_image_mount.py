@@ -84,7 +84,7 @@ def test_committed_state_opens_a_session_on_the_mount(make_action):
 
 def test_failed_commit_says_the_mount_was_kept(make_action):
     args = {"path": "C:\\m", "state": "unmounted", "commit": True}
-    action, _ = make_action(ActionModule, args, Host([MOUNTED], fail_write="unmount_image"))
+    action = make_action(ActionModule, args, Host([MOUNTED], fail_write="unmount_image"))[0]
     result = action.run(task_vars={})
     assert result["failed"] is True and result["hresult"] == "0xC1420117"
     assert result["msg"].startswith("Unmounting 'C:\\m': DismUnmountImage failed with 0xC1420117 WIM_UNMOUNT_FILES_OPEN.")

@@ -37,9 +37,9 @@ def ops(plan):
     return [o["op"] for o in plan.operations]
 
 
-def refused(request, mounts=(), images=IMAGES, folder=EMPTY):
+def refused(request, mounts=(), images=None, folder=EMPTY):
     with pytest.raises(MountRefused) as e:
-        plan_mount(request, list(mounts), images, folder)
+        plan_mount(request, list(mounts), IMAGES if images is None else images, folder)
     return str(e.value)
 
 
