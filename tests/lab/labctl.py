@@ -9,6 +9,13 @@
   labctl.py invalidate HOST MOUNT_PATH                       mark the mount at MOUNT_PATH Invalid
   labctl.py open-file HOST WINDOWS_PATH                      hold a file open (unmounting its mount fails)
   labctl.py close-files HOST                                 release every file held open
+  labctl.py windows-update HOST reachable|unreachable|policy-blocked|wsus
+                                                             what Windows Update does for HOST's feature payloads
+  labctl.py make-source HOST WINDOWS_PATH FEATURE[,FEATURE...] [--build N] [--arch amd64|x86]
+                                                             a payload source folder (LabPayload.txt) for those
+                                                             features; --build defaults to the running OS's build
+  labctl.py pending-block HOST on|off|0xHRESULT              while a feature change waits for a reboot, refuse
+                                                             changes to other features (on = 0x800F082F)
   labctl.py wire HOST [--summary]                            print HOST's wire accounting
   labctl.py inventory                                        print the inventory path
 
@@ -17,7 +24,9 @@ Every command takes --base-dir (default $DISM_LAB_BASE or <repo>/.lab).  Layout 
   inventory.ini        an ordinary Ansible inventory (ansible_connection=winrm)
   fixtures/            fixture images built once by tests/lab/fixtures/build_images.py
   hosts/<name>/        each host's lab root (DISM_LAB_ROOT): drives/C/..., lab/wire.jsonl, lab/faults,
-                       lab/open-files, state/boot-id, state/mounts/*.mount (see tests/lab/dismsim/README.md)
+                       lab/open-files, lab/windows-update, lab/pending-block, state/boot-id,
+                       state/mounts/*.mount (see tests/lab/dismsim/README.md)
+`reboot` also completes the running OS's pending feature changes (InstallPending -> Installed, ...).
   run/<name>.json|.pid|.log|.port, tls/<name>.crt|.key
 Hosts are win1..winN on 127.0.0.2..127.0.0.(N+1); only 127.0.0.0/8 is ever bound.
 """
@@ -406,6 +415,74 @@ def cmd_close_files(lab: Lab, args: argparse.Namespace) -> int:
     return 0
 
 
+WU_STATES = ("reachable", "unreachable", "policy-blocked", "wsus")
+
+
+def cmd_windows_update(lab: Lab, args: argparse.Namespace) -> int:
+    """lab/windows-update: what an online DismEnableFeature gets from Windows Update for a Removed payload."""
+    lab.host(args.host)
+    control = lab.host_root(args.host) / "lab"
+    control.mkdir(parents=True, exist_ok=True)
+    (control / "windows-update").write_text(args.state + "\n")
+    say(f"{args.host}: Windows Update is {args.state}")
+    return 0
+
+
+_FEATURE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
+def _windows_to_lab(root: Path, path: str) -> Path:
+    m = re.match(r"^([A-Za-z]):\\(.*)$", path)
+    if not m or "\n" in path or ".." in path.replace("/", "\\").split("\\"):
+        raise LabError(f"WINDOWS_PATH must be an absolute Windows path such as C:\\sources\\sxs, not {path!r}")
+    parts = [p for p in m.group(2).replace("/", "\\").split("\\") if p]
+    return root.joinpath("drives", m.group(1).upper(), *parts)
+
+
+def _online_build(root: Path) -> int:
+    catalog = root / "drives" / "C" / "Windows" / "servicing" / "LabFeatures.txt"
+    if catalog.exists():
+        for line in catalog.read_text(encoding="utf-8").splitlines():
+            if line.startswith("build="):
+                return int(line[6:])
+    raise LabError(f"{catalog} does not exist; give --build N")
+
+
+def cmd_make_source(lab: Lab, args: argparse.Namespace) -> int:
+    """A payload source folder: LabPayload.txt with build=, arch= and one feature name a line."""
+    lab.host(args.host)
+    root = lab.host_root(args.host)
+    folder = _windows_to_lab(root, args.path)
+    features = [f.strip() for f in args.features.split(",") if f.strip()]
+    if not features or not all(_FEATURE.match(f) for f in features):
+        raise LabError(f"FEATURE must be comma-separated DISM feature names such as NetFx3, not {args.features!r}")
+    build = args.build if args.build is not None else _online_build(root)
+    folder.mkdir(parents=True, exist_ok=True)
+    lines = ["# DISM lab payload source (tests/lab/dismsim/README.md)", f"build={build}"]
+    lines += [f"arch={args.arch}"] if args.arch else []
+    (folder / "LabPayload.txt").write_text("\n".join(lines + features) + "\n", encoding="utf-8")
+    say(f"{args.host}: {args.path} holds the build {build} payload of {', '.join(features)}")
+    return 0
+
+
+def cmd_pending_block(lab: Lab, args: argparse.Namespace) -> int:
+    """lab/pending-block: while a feature of the running OS is pending, changing another one fails."""
+    lab.host(args.host)
+    knob = lab.host_root(args.host) / "lab" / "pending-block"
+    value = args.value.lower()
+    if value == "off":
+        knob.unlink(missing_ok=True)
+        say(f"{args.host}: pending reboots block nothing")
+        return 0
+    code = "0x800F082F" if value == "on" else args.value
+    if not re.match(r"^0[xX][89A-Fa-f][0-9A-Fa-f]{7}$", code):
+        raise LabError("pending-block takes on, off or a failure HRESULT such as 0x800F0806")
+    knob.parent.mkdir(parents=True, exist_ok=True)
+    knob.write_text(code + "\n")
+    say(f"{args.host}: while a reboot is pending, other feature changes fail with {code}")
+    return 0
+
+
 def cmd_wire(lab: Lab, args: argparse.Namespace) -> int:
     lab.host(args.host)
     wire = lab.host_root(args.host) / "lab" / "wire.jsonl"
@@ -473,6 +550,21 @@ def parser() -> argparse.ArgumentParser:
     close_files = sub.add_parser("close-files", parents=[common], help="release every file held open on HOST")
     close_files.add_argument("host")
     close_files.set_defaults(func=cmd_close_files)
+    wu = sub.add_parser("windows-update", parents=[common], help="set what Windows Update does on HOST")
+    wu.add_argument("host")
+    wu.add_argument("state", choices=WU_STATES)
+    wu.set_defaults(func=cmd_windows_update)
+    source = sub.add_parser("make-source", parents=[common], help="create a feature payload source folder on HOST")
+    source.add_argument("host")
+    source.add_argument("path", metavar="WINDOWS_PATH")
+    source.add_argument("features", metavar="FEATURE[,FEATURE...]")
+    source.add_argument("--build", type=int, help="Windows build the payload matches (default: HOST's running OS)")
+    source.add_argument("--arch", choices=("amd64", "x86"), help="architecture (default: any)")
+    source.set_defaults(func=cmd_make_source)
+    block = sub.add_parser("pending-block", parents=[common], help="make pending reboots block feature changes")
+    block.add_argument("host")
+    block.add_argument("value", metavar="on|off|0xHRESULT")
+    block.set_defaults(func=cmd_pending_block)
     wire = sub.add_parser("wire", parents=[common], help="print HOST's wire.jsonl")
     wire.add_argument("host")
     wire.add_argument("--summary", action="store_true", help="one readable line per record")

@@ -51,26 +51,6 @@ HRESULT WINAPI DismRemovePackage(DismSession Session, PCWSTR Identifier,
     return stub(__func__, 1, Session);
 }
 
-HRESULT WINAPI DismEnableFeature(DismSession Session, PCWSTR FeatureName, PCWSTR Identifier,
-                                 DismPackageIdentifier PackageIdentifier, WINBOOL LimitAccess,
-                                 PCWSTR *SourcePaths, UINT SourcePathCount, WINBOOL EnableAll,
-                                 HANDLE CancelEvent, DISM_PROGRESS_CALLBACK Progress, PVOID UserData)
-{
-    UNUSED(FeatureName); UNUSED(Identifier); UNUSED(PackageIdentifier); UNUSED(LimitAccess);
-    UNUSED(SourcePaths); UNUSED(SourcePathCount); UNUSED(EnableAll);
-    UNUSED(CancelEvent); UNUSED(Progress); UNUSED(UserData);
-    return stub(__func__, 1, Session);
-}
-
-HRESULT WINAPI DismDisableFeature(DismSession Session, PCWSTR FeatureName, PCWSTR PackageName,
-                                  WINBOOL RemovePayload, HANDLE CancelEvent,
-                                  DISM_PROGRESS_CALLBACK Progress, PVOID UserData)
-{
-    UNUSED(FeatureName); UNUSED(PackageName); UNUSED(RemovePayload);
-    UNUSED(CancelEvent); UNUSED(Progress); UNUSED(UserData);
-    return stub(__func__, 1, Session);
-}
-
 HRESULT WINAPI DismGetPackages(DismSession Session, DismPackage **Package, UINT *Count)
 {
     CLEAR(Package); CLEAR(Count);
@@ -90,30 +70,6 @@ HRESULT WINAPI DismGetPackageInfoEx(DismSession Session, PCWSTR Identifier,
 {
     UNUSED(Identifier); UNUSED(PackageIdentifier);
     CLEAR(PackageInfoEx);
-    return stub(__func__, 1, Session);
-}
-
-HRESULT WINAPI DismGetFeatures(DismSession Session, PCWSTR Identifier, DismPackageIdentifier PackageIdentifier,
-                               DismFeature **Feature, UINT *Count)
-{
-    UNUSED(Identifier); UNUSED(PackageIdentifier);
-    CLEAR(Feature); CLEAR(Count);
-    return stub(__func__, 1, Session);
-}
-
-HRESULT WINAPI DismGetFeatureInfo(DismSession Session, PCWSTR FeatureName, PCWSTR Identifier,
-                                  DismPackageIdentifier PackageIdentifier, DismFeatureInfo **FeatureInfo)
-{
-    UNUSED(FeatureName); UNUSED(Identifier); UNUSED(PackageIdentifier);
-    CLEAR(FeatureInfo);
-    return stub(__func__, 1, Session);
-}
-
-HRESULT WINAPI DismGetFeatureParent(DismSession Session, PCWSTR FeatureName, PCWSTR Identifier,
-                                    DismPackageIdentifier PackageIdentifier, DismFeature **Feature, UINT *Count)
-{
-    UNUSED(FeatureName); UNUSED(Identifier); UNUSED(PackageIdentifier);
-    CLEAR(Feature); CLEAR(Count);
     return stub(__func__, 1, Session);
 }
 

@@ -239,6 +239,60 @@ HRESULT remount_image(const char *mount_path);
 HRESULT cleanup_mountpoints(void);
 HRESULT mounts_check_serviceable(const char *lab_folder, const char *win_path); /* for OpenSession */
 
+/* ---- model_features.c, model_feature_*.c, model_payload.c: optional features ---- */
+typedef struct lab_feature {
+    char *name, *display_name, *description;
+    int state;               /* DismPackageFeatureState */
+    int next_state;          /* the state at the next boot (pending states), else -1 */
+    int restart;             /* DismRestartType */
+    char **parents;
+    size_t parent_count;
+    char **props;            /* custom properties, "Path\Name=Value" */
+    size_t prop_count;
+} lab_feature;
+typedef struct lab_catalog {
+    char *path;              /* lab path of <WindowsDir>/servicing/LabFeatures.txt */
+    int server;              /* sku=server */
+    unsigned build;
+    char *arch;
+    char *pending_boot;      /* boot id the pending states wait to leave */
+    lab_feature *items;
+    size_t count;
+} lab_catalog;
+typedef struct lab_enable_args {
+    const char *names;       /* one name or a ';'-separated list */
+    const char *identifier;  /* package name/path or NULL */
+    int package_kind;        /* DismPackageIdentifier */
+    int limit_access;
+    const char *const *sources; /* Windows paths (NULL entries are skipped) */
+    size_t source_count;
+    int enable_all;
+} lab_enable_args;
+char **split_list(const char *s, char sep, size_t *count);  /* trimmed, non-empty items */
+void free_list(char **list, size_t n);
+const char *feature_state_name(int state);
+int feature_is_enabled(int state);               /* Installed or InstallPending */
+HRESULT features_read(const lab_session *s, lab_catalog *c);
+HRESULT features_open(const lab_session *s, lab_catalog *c, int *lock_fd); /* lock, read, reboot rule */
+void features_close(lab_catalog *c, int lock_fd);
+void features_free(lab_catalog *c);
+HRESULT features_save(const lab_catalog *c);
+int features_find(const lab_catalog *c, const char *name);
+HRESULT features_lookup(const lab_catalog *c, const char *name, int *index);
+char *features_foundation_package(const lab_catalog *c);
+HRESULT features_check_package(const lab_catalog *c, const char *identifier, int kind, int *not_added);
+HRESULT features_query(const lab_session *s, const char *identifier, int kind, const char *name,
+                       lab_catalog *c, int *index);
+HRESULT features_resolve_names(const lab_catalog *c, const char *names, int **idx, size_t *n);
+HRESULT features_check_writable(const lab_session *s);
+HRESULT features_check_pending_block(const lab_session *s, const lab_catalog *c, const int *idx, size_t n);
+HRESULT features_commit(lab_session *s, lab_catalog *c, int any_pending, lab_progress *p);
+HRESULT payload_find(const lab_session *s, const lab_catalog *c, const lab_enable_args *a, const char *feature);
+HRESULT features_enable(lab_session *s, const lab_enable_args *a, lab_progress *p);
+HRESULT features_disable(lab_session *s, const char *names, const char *package, int remove_payload,
+                         lab_progress *p);
+char *lab_boot_id(void);                         /* contents of state/boot-id, "0" if absent */
+
 /* ---- model_health.c ---- */
 HRESULT health_check(lab_session *s, int scan, lab_progress *p, int *state_out);
 

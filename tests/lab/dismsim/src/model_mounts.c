@@ -41,6 +41,11 @@ static char *read_boot_id(void)
     return strdup(buf);
 }
 
+char *lab_boot_id(void)
+{
+    return read_boot_id();
+}
+
 static int parse_enum(const char *v, const char *const *names, int n)
 {
     for (int i = 0; i < n; i++)

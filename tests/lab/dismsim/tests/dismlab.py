@@ -48,7 +48,21 @@ DISMAPI_E_OPEN_HANDLES_UNABLE_TO_UNMOUNT_IMAGE_PATH = 0xC004000A
 DISMAPI_E_OPEN_HANDLES_UNABLE_TO_MOUNT_IMAGE_PATH = 0xC004000B
 DISMAPI_E_OPEN_HANDLES_UNABLE_TO_REMOUNT_IMAGE_PATH = 0xC004000C
 DISMAPI_E_MUST_SPECIFY_ONLINE_IMAGE = 0xC004000E
+DISMAPI_E_PARENT_FEATURE_DISABLED = 0xC004000D
 DISMAPI_E_NEEDS_REMOUNT = 0xC1510114
+DISMAPI_E_UNKNOWN_FEATURE = 0x800F080C
+CBS_E_PENDING = 0x800F0806
+CBS_E_SOURCE_MISSING = 0x800F081F
+CBS_E_EXCLUSIVE_WOULD_MERGE = 0x800F082F
+CBS_E_DOWNLOAD_FAILURE = 0x800F0906
+CBS_E_GROUPPOLICY_DISALLOWED = 0x800F0907
+CBS_E_INVALID_WINDOWS_UPDATE_COUNT_WSUS = 0x800F0954
+
+# DismPackageFeatureState, DismRestartType, DismPackageIdentifier
+STATE_NOT_PRESENT, STATE_UNINSTALL_PENDING, STATE_STAGED, STATE_REMOVED = 0, 1, 2, 3
+STATE_INSTALLED, STATE_INSTALL_PENDING = 4, 5
+RESTART_NO, RESTART_POSSIBLE, RESTART_REQUIRED = 0, 1, 2
+PACKAGE_NONE, PACKAGE_NAME, PACKAGE_PATH = 0, 1, 2
 WIM_E_READONLY_COMMIT = 0xC142010C
 WIM_E_DIR_ALREADY_MOUNTED = 0xC1420113
 WIM_E_DIR_NOT_EMPTY = 0xC1420114
@@ -107,6 +121,25 @@ class DismMountedImageInfo(ctypes.Structure):
                 ("MountMode", ctypes.c_int), ("MountStatus", ctypes.c_int)]
 
 
+class DismFeature(ctypes.Structure):
+    _pack_ = 1
+    _fields_ = [("FeatureName", PCWSTR), ("State", ctypes.c_int)]
+
+
+class DismCustomProperty(ctypes.Structure):
+    _pack_ = 1
+    _fields_ = [("Name", PCWSTR), ("Value", PCWSTR), ("Path", PCWSTR)]
+
+
+class DismFeatureInfo(ctypes.Structure):
+    _pack_ = 1
+    _fields_ = [("FeatureName", PCWSTR), ("FeatureState", ctypes.c_int), ("DisplayName", PCWSTR),
+                ("Description", PCWSTR), ("RestartRequired", ctypes.c_int), ("CustomProperty", ctypes.c_void_p),
+                ("CustomPropertyCount", ctypes.c_uint)]
+
+
+assert ctypes.sizeof(DismFeature) == 12 and ctypes.sizeof(DismFeatureInfo) == 44
+assert ctypes.sizeof(DismCustomProperty) == 24
 assert ctypes.sizeof(DismImageInfo) == 140 and ctypes.sizeof(DismMountedImageInfo) == 28
 
 
@@ -167,6 +200,13 @@ class Dism:
                                              ctypes.POINTER(ctypes.c_int)),
             "DismEnableFeature": _declare(self.lib, "DismEnableFeature", u, p, p, ctypes.c_int, ctypes.c_int, vp,
                                           u, ctypes.c_int, vp, PROGRESS, vp),
+            "DismDisableFeature": _declare(self.lib, "DismDisableFeature", u, p, p, ctypes.c_int, vp, PROGRESS, vp),
+            "DismGetFeatures": _declare(self.lib, "DismGetFeatures", u, p, ctypes.c_int, ctypes.POINTER(vp),
+                                        ctypes.POINTER(u)),
+            "DismGetFeatureInfo": _declare(self.lib, "DismGetFeatureInfo", u, p, p, ctypes.c_int,
+                                           ctypes.POINTER(vp)),
+            "DismGetFeatureParent": _declare(self.lib, "DismGetFeatureParent", u, p, p, ctypes.c_int,
+                                             ctypes.POINTER(vp), ctypes.POINTER(u)),
             "DismMountImage": _declare(self.lib, "DismMountImage", p, p, u, p, ctypes.c_int, ctypes.c_uint32, vp,
                                        PROGRESS, vp),
             "DismUnmountImage": _declare(self.lib, "DismUnmountImage", p, ctypes.c_uint32, vp, PROGRESS, vp),
@@ -290,6 +330,55 @@ class Dism:
         state = ctypes.c_int(-1)
         hr = self.raw["DismCheckImageHealth"](sid, int(scan), cancel, cb, None, ctypes.byref(state))
         return hr, state.value, calls
+
+    # -- features --
+    def features(self, sid: int, ident: str | None = None, kind: int = 0):
+        """DismGetFeatures -> (hr, {name: state}) in catalog order."""
+        ptr, count = ctypes.c_void_p(), ctypes.c_uint(0xDEAD)
+        hr = self.raw["DismGetFeatures"](sid, wstr(ident), kind, ctypes.byref(ptr), ctypes.byref(count))
+        out = {read_wstr(f.FeatureName): f.State for f in read_array(ptr.value, count.value, DismFeature, lambda x: x)}
+        assert self.delete(ptr.value) == S_OK
+        return hr, out
+
+    def feature_info(self, sid: int, name: str, ident: str | None = None, kind: int = 0):
+        ptr = ctypes.c_void_p(0xDEAD)
+        hr = self.raw["DismGetFeatureInfo"](sid, wstr(name), wstr(ident), kind, ctypes.byref(ptr))
+        if not ptr.value:
+            return hr, None
+        info = DismFeatureInfo.from_address(ptr.value)
+        props = [(read_wstr(c.Path), read_wstr(c.Name), read_wstr(c.Value))
+                 for c in read_array(info.CustomProperty, info.CustomPropertyCount, DismCustomProperty, lambda x: x)]
+        out = {"name": read_wstr(info.FeatureName), "state": info.FeatureState,
+               "display_name": read_wstr(info.DisplayName), "description": read_wstr(info.Description),
+               "restart": info.RestartRequired, "custom": props}
+        assert self.delete(ptr.value) == S_OK
+        return hr, out
+
+    def feature_parents(self, sid: int, name: str, ident: str | None = None, kind: int = 0):
+        ptr, count = ctypes.c_void_p(), ctypes.c_uint(0xDEAD)
+        hr = self.raw["DismGetFeatureParent"](sid, wstr(name), wstr(ident), kind, ctypes.byref(ptr),
+                                              ctypes.byref(count))
+        out = {read_wstr(f.FeatureName): f.State for f in read_array(ptr.value, count.value, DismFeature, lambda x: x)}
+        assert self.delete(ptr.value) == S_OK
+        return hr, out
+
+    def enable_feature(self, sid: int, names: str, ident: str | None = None, kind: int = 0, limit_access=False,
+                       sources=(), enable_all=False, cancel=None, progress=None):
+        """DismEnableFeature -> (hr, progress calls)."""
+        calls: list[tuple[int, int]] = []
+        bufs = [wstr(src) for src in sources]
+        array = (ctypes.c_void_p * max(1, len(bufs)))(*[ctypes.addressof(b) for b in bufs])
+        hr = self.raw["DismEnableFeature"](sid, wstr(names), wstr(ident), kind, int(limit_access),
+                                           array if bufs else None, len(bufs), int(enable_all), cancel,
+                                           self._recorder(calls, progress), None)
+        return hr, calls
+
+    def disable_feature(self, sid: int, names: str, package: str | None = None, remove_payload=False, cancel=None,
+                        progress=None):
+        calls: list[tuple[int, int]] = []
+        hr = self.raw["DismDisableFeature"](sid, wstr(names), wstr(package), int(remove_payload), cancel,
+                                            self._recorder(calls, progress), None)
+        return hr, calls
 
 
 def read_array(address: int | None, count: int, struct, convert) -> list:

@@ -72,7 +72,8 @@ def test_not_simulated_functions_apply_session_rules_then_say_so(initialized, di
     assert enable(77, d.wstr("NetFx3"), None, 0, 0, None, 0, 0, None, d.PROGRESS(), None) == d.E_INVALIDARG
     hr, sid = dism.open_session(d.DISM_ONLINE_IMAGE)
     assert hr == d.S_OK
-    assert enable(sid, d.wstr("NetFx3"), None, 0, 0, None, 0, 0, None, d.PROGRESS(), None) == d.E_NOTIMPL
-    assert dism.last_error()[1] == "Not implemented. DismEnableFeature is not simulated by the DISM lab yet."
     state = d.ctypes.c_uint32(0)
+    assert dism.raw["DismGetReservedStorageState"](77, d.ctypes.byref(state)) == d.E_INVALIDARG
     assert dism.raw["DismGetReservedStorageState"](sid, d.ctypes.byref(state)) == d.E_NOTIMPL
+    assert dism.last_error()[1] == ("Not implemented. DismGetReservedStorageState is not simulated by the "
+                                    "DISM lab yet.")

@@ -208,3 +208,38 @@ def test_fault_points_inside_a_function(one_host: Path) -> None:
     faults = (host_root(one_host) / "lab" / "faults").read_text().splitlines()
     assert faults[-1] == "DismUnmountImage:write 1 0x80070070"
     assert labctl(one_host, "fault", "win1", "DismUnmountImage:Write:x", "1", "die", check=False).returncode == 1
+
+
+# -- feature knobs: windows-update, make-source, pending-block -------------------------------------------
+def test_windows_update_knob(one_host: Path) -> None:
+    knob = host_root(one_host) / "lab" / "windows-update"
+    for state in ("unreachable", "policy-blocked", "wsus", "reachable"):
+        labctl(one_host, "windows-update", "win1", state)
+        assert knob.read_text() == state + "\n"
+    assert labctl(one_host, "windows-update", "win1", "offline", check=False).returncode == 2
+    assert labctl(one_host, "windows-update", "nohost", "wsus", check=False).returncode == 1
+
+
+def test_make_source_writes_a_payload_manifest(one_host: Path) -> None:
+    root = host_root(one_host)
+    # the running OS of a lab host is Windows Server 2022 (build 20348): the default build
+    assert "build=20348\n" in (root / "drives/C/Windows/servicing/LabFeatures.txt").read_text()
+    labctl(one_host, "make-source", "win1", r"C:\sources\sxs", "NetFx3, NetFx3ServerFeatures")
+    manifest = (root / "drives/C/sources/sxs/LabPayload.txt").read_text().splitlines()
+    assert manifest[1:] == ["build=20348", "NetFx3", "NetFx3ServerFeatures"]
+    labctl(one_host, "make-source", "win1", r"d:\w11", "NetFx3", "--build", "22631", "--arch", "amd64")
+    manifest = (root / "drives/D/w11/LabPayload.txt").read_text().splitlines()
+    assert manifest[1:] == ["build=22631", "arch=amd64", "NetFx3"]
+    for bad in ((r"sources\sxs", "NetFx3"), (r"C:\..\x", "NetFx3"), (r"C:\s", "Net Fx3"), (r"C:\s", ",")):
+        assert labctl(one_host, "make-source", "win1", *bad, check=False).returncode == 1
+
+
+def test_pending_block_knob(one_host: Path) -> None:
+    knob = host_root(one_host) / "lab" / "pending-block"
+    labctl(one_host, "pending-block", "win1", "on")
+    assert knob.read_text() == "0x800F082F\n"
+    labctl(one_host, "pending-block", "win1", "0x800F0806")
+    assert knob.read_text() == "0x800F0806\n"
+    assert labctl(one_host, "pending-block", "win1", "0x00000BC2", check=False).returncode == 1
+    labctl(one_host, "pending-block", "win1", "off")
+    assert not knob.exists()
