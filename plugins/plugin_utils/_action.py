@@ -46,6 +46,17 @@ def base_request(params: dict[str, t.Any]) -> dict[str, t.Any]:
     }
 
 
+def target_of(params: dict[str, t.Any]) -> dict[str, t.Any]:
+    """The executor target for the TARGET_OPTIONS: an offline image path, else the running Windows."""
+    if params.get("path") is None:
+        return {"online": True}
+    return {"path": params["path"], "windows_directory": params.get("windows_directory"), "system_drive": params.get("system_drive")}
+
+
+def describe_target(params: dict[str, t.Any]) -> str:
+    return "the image at '%s'" % params["path"] if params.get("path") is not None else "the running Windows installation"
+
+
 def log_path_of(params: dict[str, t.Any]) -> str:
     return params.get("log_path") or DEFAULT_LOG_PATH
 

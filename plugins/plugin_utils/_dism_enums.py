@@ -30,6 +30,22 @@ MOUNT_MODES: dict[int, str] = {0: "read_write", 1: "read_only"}
 # DismMountStatus
 MOUNT_STATUSES: dict[int, str] = {0: "ok", 1: "needs_remount", 2: "invalid"}
 
+# DismPackageFeatureState, named like the DISM cmdlets' State (Enabled, EnablePending, Disabled,
+# DisablePending, DisabledWithPayloadRemoved) in snake_case.
+FEATURE_STATES: dict[int, str] = {
+    0: "not_present",
+    1: "disable_pending",
+    2: "disabled",
+    3: "disabled_with_payload_removed",
+    4: "enabled",
+    5: "enable_pending",
+    6: "superseded",
+    7: "partially_installed",
+}
+
+# DismRestartType
+RESTART_TYPES: dict[int, str] = {0: "no", 1: "possible", 2: "required"}
+
 # Option value -> DismLogLevel. Names follow the DISM cmdlets' -LogLevel
 # (Errors, Warnings, WarningsInfo) in snake_case.
 LOG_LEVELS: dict[str, int] = {"errors": 0, "warnings": 1, "warnings_info": 2}

@@ -78,7 +78,45 @@ DISM_IMAGE_MOUNT = ModuleSpec(
     required_if=[["state", "mounted", ["image_path"]]],
 )
 
+# The image a session opens: no path means the running installation (DISM_ONLINE_IMAGE).
+TARGET_OPTIONS: dict[str, dict[str, t.Any]] = {
+    "path": {"type": "str"},
+    "windows_directory": {"type": "str"},
+    "system_drive": {"type": "str"},
+}
+TARGET_REQUIRED_BY = {"windows_directory": ["path"], "system_drive": ["path"]}
+
+FEATURE_STATES = ["enabled", "disabled", "removed"]
+
+DISM_FEATURE = ModuleSpec(
+    argument_spec=with_common(
+        {
+            "name": {"type": "list", "elements": "str", "required": True},
+            "state": {"type": "str", "choices": FEATURE_STATES, "default": "enabled"},
+            "include_parent": {"type": "bool", "default": False},
+            "source": {"type": "list", "elements": "str"},
+            "limit_access": {"type": "bool", "default": False},
+            "package_name": {"type": "str"},
+            **TARGET_OPTIONS,
+        }
+    ),
+    required_by=TARGET_REQUIRED_BY,
+)
+
+DISM_FEATURE_INFO = ModuleSpec(
+    argument_spec=with_common(
+        {
+            "name": {"type": "list", "elements": "str"},
+            "package_name": {"type": "str"},
+            **TARGET_OPTIONS,
+        }
+    ),
+    required_by=TARGET_REQUIRED_BY,
+)
+
 MODULE_SPECS: dict[str, ModuleSpec] = {
     "dism_image_info": DISM_IMAGE_INFO,
     "dism_image_mount": DISM_IMAGE_MOUNT,
+    "dism_feature": DISM_FEATURE,
+    "dism_feature_info": DISM_FEATURE_INFO,
 }

@@ -1,0 +1,202 @@
+# Copyright: (c) 2026, winimaging.dism contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Planning for dism_feature and filtering for dism_feature_info.
+
+FOR INTERNAL COLLECTION USE ONLY. Pure functions of what the read batch returned
+(every feature of the image with its state, and details for the requested ones and
+their parents). The state table below is the single source of truth for which DISM
+state satisfies which desired state.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import fnmatch
+import typing as t
+
+from ._action import Plan
+from ._dism_enums import FEATURE_STATES, RESTART_TYPES, enum_name
+
+# DismPackageFeatureState values (dism-api.md 4.1).
+NOT_PRESENT, DISABLE_PENDING, STAGED, REMOVED, INSTALLED, ENABLE_PENDING, SUPERSEDED, PARTIAL = range(8)
+
+# desired state -> (states that already satisfy it, states DISM can change into it)
+STATE_RULES: dict[str, tuple[frozenset[int], frozenset[int]]] = {
+    # EnablePending already satisfies "enabled": the change happens at the next restart.
+    "enabled": (frozenset({INSTALLED, ENABLE_PENDING}), frozenset({STAGED, REMOVED, DISABLE_PENDING})),
+    # DisablePending and a removed payload already satisfy "disabled".
+    "disabled": (frozenset({STAGED, REMOVED, DISABLE_PENDING, NOT_PRESENT}), frozenset({INSTALLED, ENABLE_PENDING})),
+    # DisablePending satisfies "removed" too until the restart finishes it: DISM does not say whether the
+    # pending disable removes the payload, and a rerun after the restart removes it if it is still there.
+    "removed": (frozenset({REMOVED, NOT_PRESENT, DISABLE_PENDING}), frozenset({STAGED, INSTALLED, ENABLE_PENDING})),
+}
+ENABLED_STATES = STATE_RULES["enabled"][0]
+
+
+class FeatureRefused(Exception):
+    """The task cannot be done as asked; the message says why and what to do."""
+
+
+@dataclasses.dataclass(frozen=True)
+class FeatureRequest:
+    name: list[str]
+    state: str
+    online: bool
+    include_parent: bool = False
+    source: list[str] | None = None
+    limit_access: bool = False
+    package_name: str | None = None
+
+
+def state_name(state: int | None) -> str | None:
+    return enum_name(FEATURE_STATES, state)
+
+
+def needs_change(desired: str, state: int) -> bool:
+    """True when DISM must act; raises FeatureRefused for a state no DISM call turns into `desired`."""
+    satisfied, changeable = STATE_RULES[desired]
+    if state in satisfied:
+        return False
+    if state in changeable:
+        return True
+    if state == NOT_PRESENT:
+        raise FeatureRefused("its package is not installed in this image, so it cannot be enabled; add the package first")
+    raise FeatureRefused("it is %s, which DISM cannot change to %s" % (state_name(state), desired))
+
+
+def resolve_names(requested: list[str], features: list[dict[str, t.Any]]) -> list[dict[str, t.Any]]:
+    """Requested names -> the image's feature entries (DISM spelling), or one refusal naming every unknown."""
+    by_folded = {f["name"].casefold(): f for f in features}
+    unknown = [n for n in requested if n.casefold() not in by_folded]
+    if unknown:
+        names = [f["name"] for f in features]
+        folded = {n.casefold(): n for n in names}
+        parts = []
+        for name in unknown:
+            close = [folded[c] for c in difflib.get_close_matches(name.casefold(), list(folded), n=3, cutoff=0.75)]
+            parts.append("'%s'%s" % (name, " (did you mean %s?)" % " or ".join("'%s'" % c for c in close) if close else ""))
+        raise FeatureRefused(
+            "unknown feature%s %s; this image has %d features, list them with winimaging.dism.dism_feature_info"
+            % ("s" if len(unknown) > 1 else "", ", ".join(parts), len(features))
+        )
+    seen: dict[str, dict[str, t.Any]] = {}
+    for name in requested:
+        entry = by_folded[name.casefold()]
+        seen.setdefault(entry["name"], entry)
+    return list(seen.values())
+
+
+def disabled_ancestors(feature: dict[str, t.Any], by_name: dict[str, dict[str, t.Any]], chosen: set[str]) -> list[str]:
+    """Parents (transitively) that are not enabled and are not being enabled by this task, nearest first."""
+    missing: list[str] = []
+    queue = [p["name"] for p in feature.get("parents") or []]
+    while queue:
+        name = queue.pop(0)
+        parent = by_name.get(name, {"name": name, "state": STAGED})
+        if parent["state"] in ENABLED_STATES or name in missing:
+            continue
+        if name not in chosen:
+            missing.append(name)
+        queue.extend(p["name"] for p in parent.get("parents") or [])
+    return missing
+
+
+def _public(entry: dict[str, t.Any], state_after: int) -> dict[str, t.Any]:
+    return {
+        "name": entry["name"],
+        "display_name": entry.get("display_name"),
+        "state_before": state_name(entry["state"]),
+        "state_after": state_name(state_after),
+        "restart": enum_name(RESTART_TYPES, entry.get("restart")),
+        "changed": state_after != entry["state"],
+    }
+
+
+def plan_features(request: FeatureRequest, features: list[dict[str, t.Any]]) -> Plan:
+    """Current features + desired state -> the apply batch. Raises FeatureRefused."""
+    wanted = resolve_names(request.name, features)
+    by_name = {f["name"]: f for f in features}
+    problems = []
+    changing = []
+    for entry in wanted:
+        try:
+            if needs_change(request.state, entry["state"]):
+                changing.append(entry)
+        except FeatureRefused as e:
+            problems.append("%s: %s" % (entry["name"], e))
+    if problems:
+        raise FeatureRefused("; ".join(problems))
+
+    parents_enabled: list[str] = []
+    if request.state == "enabled":
+        chosen = {e["name"] for e in changing}
+        for entry in changing:
+            missing = disabled_ancestors(entry, by_name, chosen)
+            if missing and not request.include_parent:
+                problems.append("%s needs its parent feature%s enabled first: %s" % (
+                    entry["name"], "s" if len(missing) > 1 else "",
+                    ", ".join("%s (%s)" % (m, state_name(by_name.get(m, {}).get("state"))) for m in missing)))
+            parents_enabled.extend(m for m in missing if m not in parents_enabled)
+        if problems:
+            raise FeatureRefused("; ".join(problems) + ". Set include_parent=true to enable them with it")
+
+    after_state = {"enabled": INSTALLED, "disabled": STAGED, "removed": REMOVED}[request.state]
+    predicted = {e["name"]: (after_state if e in changing else e["state"]) for e in wanted}
+    result = {
+        "features": [_public(e, predicted[e["name"]]) for e in wanted],
+        "parents_enabled": parents_enabled,
+        # A restart can only be needed online; offline changes finish when the image boots.
+        "reboot_required": request.online and any(e.get("restart") == 2 for e in changing),
+    }
+    diff = {
+        "before": {"features": {e["name"]: state_name(e["state"]) for e in wanted}},
+        "after": {"features": {n: state_name(s) for n, s in predicted.items()}},
+    }
+    if not changing:
+        return Plan(operations=[], result=result, diff=diff)
+
+    names = [e["name"] for e in changing]
+    ops: list[dict[str, t.Any]] = [
+        {"op": "get_feature_info", "name": e["name"], "package_name": request.package_name, "expect": {"state": e["state"]}}
+        for e in changing
+    ]
+    if request.state == "enabled":
+        ops.append({"op": "enable_feature", "names": names, "package_name": request.package_name,
+                    "enable_all": request.include_parent, "limit_access": request.limit_access,
+                    "sources": list(request.source or [])})
+    else:
+        ops.append({"op": "disable_feature", "names": names, "package_name": request.package_name,
+                    "remove_payload": request.state == "removed"})
+    return Plan(operations=ops, result=result, diff=diff)
+
+
+def apply_outcome(plan: Plan, after: list[dict[str, t.Any]]) -> dict[str, t.Any]:
+    """The result after DISM acted: states read back in the same session as the change."""
+    now = {f["name"]: f["state"] for f in after}
+    features = []
+    for entry in plan.result["features"]:
+        state = now.get(entry["name"])
+        features.append(dict(entry, state_after=state_name(state), changed=state_name(state) != entry["state_before"]))
+    return dict(plan.result, features=features)
+
+
+def select_features(features: list[dict[str, t.Any]], patterns: list[str] | None) -> list[dict[str, t.Any]]:
+    """dism_feature_info: the features whose name matches any pattern (case-insensitive wildcards)."""
+    if not patterns:
+        return features
+    folded = [p.casefold() for p in patterns]
+    return [f for f in features if any(fnmatch.fnmatchcase(f["name"].casefold(), p) for p in folded)]
+
+
+def feature_facts(entry: dict[str, t.Any]) -> dict[str, t.Any]:
+    """dism_feature_info's view of one feature."""
+    return {
+        "name": entry["name"],
+        "state": state_name(entry["state"]),
+        "display_name": entry.get("display_name"),
+        "description": entry.get("description"),
+        "restart": enum_name(RESTART_TYPES, entry.get("restart")),
+        "parents": [p["name"] for p in entry.get("parents") or []],
+        "custom_properties": entry.get("custom_properties") or [],
+    }

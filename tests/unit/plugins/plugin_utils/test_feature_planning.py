@@ -1,0 +1,150 @@
+"""dism_feature planning (plugin_utils/_features.py): every state x every desired state, parents,
+names, results and the apply batch."""
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.winimaging.dism.plugins.plugin_utils import _features as F
+
+ALL_STATES = range(8)
+# (desired, DISM state) -> "ok" (already satisfied), "change", or the refusal text
+EXPECTED = {
+    "enabled": {0: "its package is not installed", 1: "change", 2: "change", 3: "change", 4: "ok", 5: "ok",
+                6: "it is superseded, which DISM cannot change to enabled",
+                7: "it is partially_installed, which DISM cannot change to enabled"},
+    "disabled": {0: "ok", 1: "ok", 2: "ok", 3: "ok", 4: "change", 5: "change",
+                 6: "it is superseded, which DISM cannot change to disabled",
+                 7: "it is partially_installed, which DISM cannot change to disabled"},
+    "removed": {0: "ok", 1: "ok", 2: "change", 3: "ok", 4: "change", 5: "change",
+                6: "it is superseded, which DISM cannot change to removed",
+                7: "it is partially_installed, which DISM cannot change to removed"},
+}
+
+
+@pytest.mark.parametrize("desired", sorted(EXPECTED))
+@pytest.mark.parametrize("state", ALL_STATES)
+def test_state_table(desired, state):
+    expected = EXPECTED[desired][state]
+    if expected in ("ok", "change"):
+        assert F.needs_change(desired, state) is (expected == "change")
+    else:
+        with pytest.raises(F.FeatureRefused, match=expected):
+            F.needs_change(desired, state)
+
+
+def feature(name, state, parents=(), restart=0, display=None):
+    return {"name": name, "state": state, "display_name": display or name, "restart": restart,
+            "parents": [{"name": p, "state": None} for p in parents]}
+
+
+CATALOG = [
+    feature("IIS-WebServerRole", F.STAGED),
+    feature("IIS-WebServer", F.STAGED, parents=["IIS-WebServerRole"]),
+    feature("IIS-CommonHttpFeatures", F.STAGED, parents=["IIS-WebServer"]),
+    feature("IIS-StaticContent", F.STAGED, parents=["IIS-CommonHttpFeatures"]),
+    feature("NetFx3", F.REMOVED, restart=1, display=".NET Framework 3.5"),
+    feature("TelnetClient", F.INSTALLED),
+    feature("Microsoft-Hyper-V", F.STAGED, restart=2),
+    feature("SMB1Protocol", F.INSTALLED, restart=2),
+]
+
+
+def request(*names, **kw):
+    return F.FeatureRequest(name=list(names), state=kw.pop("state", "enabled"), online=kw.pop("online", True), **kw)
+
+
+def test_names_are_case_insensitive_reported_in_dism_spelling_and_deduplicated():
+    plan = F.plan_features(request("netfx3", "NETFX3", "telnetclient"), CATALOG)
+    assert [f["name"] for f in plan.result["features"]] == ["NetFx3", "TelnetClient"]
+    assert plan.operations[-1]["names"] == ["NetFx3"]
+
+
+def test_every_unknown_name_is_listed_with_close_matches():
+    with pytest.raises(F.FeatureRefused) as e:
+        F.plan_features(request("IIS-WebServr", "NetFx3", "Quake"), CATALOG)
+    assert str(e.value) == ("unknown features 'IIS-WebServr' (did you mean 'IIS-WebServer' or 'IIS-WebServerRole'?), 'Quake';"
+                            " this image has 8 features, list them with winimaging.dism.dism_feature_info")
+
+
+def test_already_in_state_needs_no_operations():
+    plan = F.plan_features(request("TelnetClient"), CATALOG)
+    assert not plan.changed and plan.operations == []
+    assert plan.result["features"][0] == {"name": "TelnetClient", "display_name": "TelnetClient", "state_before": "enabled",
+                                          "state_after": "enabled", "restart": "no", "changed": False}
+    assert plan.result["reboot_required"] is False
+
+
+def test_enable_batch_checks_preconditions_first_then_enables():
+    plan = F.plan_features(request("NetFx3", source=["D:\\sxs"], limit_access=True), CATALOG)
+    assert plan.operations == [
+        {"op": "get_feature_info", "name": "NetFx3", "package_name": None, "expect": {"state": F.REMOVED}},
+        {"op": "enable_feature", "names": ["NetFx3"], "package_name": None, "enable_all": False, "limit_access": True,
+         "sources": ["D:\\sxs"]},
+    ]
+    assert plan.result["features"][0]["state_after"] == "enabled"
+    assert plan.diff == {"before": {"features": {"NetFx3": "disabled_with_payload_removed"}},
+                         "after": {"features": {"NetFx3": "enabled"}}}
+
+
+def test_disabled_parents_without_include_parent_are_named():
+    with pytest.raises(F.FeatureRefused) as e:
+        F.plan_features(request("IIS-StaticContent"), CATALOG)
+    assert str(e.value) == (
+        "IIS-StaticContent needs its parent features enabled first: IIS-CommonHttpFeatures (disabled), IIS-WebServer"
+        " (disabled), IIS-WebServerRole (disabled). Set include_parent=true to enable them with it")
+
+
+def test_include_parent_predicts_the_parents_and_sets_enable_all():
+    plan = F.plan_features(request("IIS-StaticContent", include_parent=True), CATALOG)
+    assert plan.result["parents_enabled"] == ["IIS-CommonHttpFeatures", "IIS-WebServer", "IIS-WebServerRole"]
+    assert plan.operations[-1]["enable_all"] is True
+
+
+def test_parents_named_in_the_same_task_are_not_missing():
+    plan = F.plan_features(request("IIS-WebServerRole", "IIS-WebServer"), CATALOG)
+    assert plan.result["parents_enabled"] == [] and plan.operations[-1]["names"] == ["IIS-WebServerRole", "IIS-WebServer"]
+
+
+def test_enabled_parent_is_enough():
+    catalog = [feature("P", F.INSTALLED), feature("C", F.STAGED, parents=["P"])]
+    assert F.plan_features(request("C"), catalog).result["parents_enabled"] == []
+
+
+def test_disable_and_remove_batches():
+    plan = F.plan_features(request("TelnetClient", "SMB1Protocol", state="disabled"), CATALOG)
+    assert plan.operations[-1] == {"op": "disable_feature", "names": ["TelnetClient", "SMB1Protocol"], "package_name": None,
+                                   "remove_payload": False}
+    plan = F.plan_features(request("SMB1Protocol", state="removed"), CATALOG)
+    assert plan.operations[-1]["remove_payload"] is True
+    assert plan.result["features"][0]["state_after"] == "disabled_with_payload_removed"
+
+
+def test_reboot_prediction_is_online_only_and_from_the_restart_type():
+    assert F.plan_features(request("Microsoft-Hyper-V"), CATALOG).result["reboot_required"] is True
+    assert F.plan_features(request("Microsoft-Hyper-V", online=False), CATALOG).result["reboot_required"] is False
+    assert F.plan_features(request("NetFx3"), CATALOG).result["reboot_required"] is False  # "possible" is not "required"
+
+
+def test_all_refusals_are_reported_together():
+    catalog = CATALOG + [feature("Old", F.SUPERSEDED), feature("Gone", F.NOT_PRESENT)]
+    with pytest.raises(F.FeatureRefused) as e:
+        F.plan_features(request("Old", "Gone"), catalog)
+    assert str(e.value) == ("Old: it is superseded, which DISM cannot change to enabled; Gone: its package is not installed in"
+                            " this image, so it cannot be enabled; add the package first")
+
+
+def test_outcome_uses_the_states_read_back():
+    plan = F.plan_features(request("Microsoft-Hyper-V", "TelnetClient"), CATALOG)
+    outcome = F.apply_outcome(plan, [{"name": "Microsoft-Hyper-V", "state": F.ENABLE_PENDING}, {"name": "TelnetClient", "state": F.INSTALLED}])
+    assert [(f["name"], f["state_after"], f["changed"]) for f in outcome["features"]] == [
+        ("Microsoft-Hyper-V", "enable_pending", True), ("TelnetClient", "enabled", False)]
+
+
+def test_info_selection_with_wildcards():
+    facts = [F.feature_facts(f) for f in CATALOG]
+    assert [f["name"] for f in F.select_features(facts, ["iis-*"])] == [
+        "IIS-WebServerRole", "IIS-WebServer", "IIS-CommonHttpFeatures", "IIS-StaticContent"]
+    assert [f["name"] for f in F.select_features(facts, ["netfx?", "telnetclient"])] == ["NetFx3", "TelnetClient"]
+    assert len(F.select_features(facts, None)) == 8
+    assert facts[1]["parents"] == ["IIS-WebServerRole"] and facts[4]["restart"] == "possible"
