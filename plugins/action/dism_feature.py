@@ -55,14 +55,20 @@ class ActionModule(DismActionBase):
         def apply_request(plan: Plan) -> dict[str, t.Any]:
             batch = base_request(params)
             batch["target"] = target_of(params)
-            # The after-state is read back in the same DISM session as the change.
-            batch["operations"] = plan.operations + [{"op": "get_features", "package_name": request.package_name}]
+            # The after-state is read back in the same DISM session as the change, from the same
+            # DISM call (DismGetFeatureInfo) that gave the before-state.
+            batch["operations"] = plan.operations + [{"op": "get_features", "package_name": request.package_name,
+                                                      "details": [f["name"] for f in plan.result["features"]]}]
             return batch
 
         plan, applied = self.read_plan_apply(client, read, planner, apply_request, context, log_path)
         result = dict(plan.result)
         if applied is not None:
-            result = apply_outcome(plan, applied.response["results"][-1]["value"] or [])
+            try:
+                result = apply_outcome(plan, request.state, applied.response["results"][-1]["value"] or [])
+            except FeatureRefused as e:
+                raise DismTaskFailed({"msg": "%s: %s." % (context, e), "changed": True,
+                                      "reboot_required": bool(applied.response.get("reboot_required"))}) from None
             result["reboot_required"] = bool(applied.response.get("reboot_required"))
             changed = any(f["changed"] for f in result["features"]) or result["reboot_required"]
             kept = [f["name"] for f in result["features"] if request.state == "removed" and f["state_after"] == "disabled"]

@@ -379,10 +379,34 @@ namespace ansible_collections.winimaging.dism.plugins.module_utils._DismHelper
         public const int ERROR_FILE_NOT_FOUND = 2;
         public const int ERROR_PATH_NOT_FOUND = 3;
         public const int ERROR_ALREADY_EXISTS = 183;
+        public const int ERROR_NO_MORE_FILES = 18;
 
         // void CALLBACK (UINT Current, UINT Total, PVOID UserData)
         [UnmanagedFunctionPointer(CallingConvention.Winapi)]
         public delegate void DismProgressCallback(uint current, uint total, IntPtr userData);
+    }
+
+    /// <summary>Win32 structures (not DISM's): natural layout, outside the DISM layout gate.</summary>
+    internal static class Win32Helpers
+    {
+        // FindFirstFileW/FindNextFileW: 592 bytes. FILETIME is two DWORDs (4-byte aligned), hence Pack = 4
+        // for the three 64-bit time fields.
+        [StructLayout(LayoutKind.Sequential, CharSet = CharSet.Unicode, Pack = 4)]
+        public struct WIN32_FIND_DATAW
+        {
+            public uint dwFileAttributes;
+            public long ftCreationTime;
+            public long ftLastAccessTime;
+            public long ftLastWriteTime;
+            public uint nFileSizeHigh;
+            public uint nFileSizeLow;
+            public uint dwReserved0;
+            public uint dwReserved1;
+            [MarshalAs(UnmanagedType.ByValTStr, SizeConst = 260)]
+            public string cFileName;
+            [MarshalAs(UnmanagedType.ByValTStr, SizeConst = 14)]
+            public string cAlternateFileName;
+        }
     }
 
     internal static class NativeMethods
@@ -708,6 +732,20 @@ namespace ansible_collections.winimaging.dism.plugins.module_utils._DismHelper
         [return: MarshalAs(UnmanagedType.Bool)]
         public static extern bool CreateDirectoryW(string lpPathName, IntPtr lpSecurityAttributes);
 
+        [DllImport("kernel32.dll", CharSet = CharSet.Unicode, ExactSpelling = true, SetLastError = true)]
+        [DefaultDllImportSearchPaths(DllImportSearchPath.System32)]
+        public static extern SafeFindHandle FindFirstFileW(string lpFileName, out Win32Helpers.WIN32_FIND_DATAW lpFindFileData);
+
+        [DllImport("kernel32.dll", CharSet = CharSet.Unicode, ExactSpelling = true, SetLastError = true)]
+        [DefaultDllImportSearchPaths(DllImportSearchPath.System32)]
+        [return: MarshalAs(UnmanagedType.Bool)]
+        public static extern bool FindNextFileW(SafeFindHandle hFindFile, out Win32Helpers.WIN32_FIND_DATAW lpFindFileData);
+
+        [DllImport("kernel32.dll", CharSet = CharSet.Unicode, ExactSpelling = true, SetLastError = true)]
+        [DefaultDllImportSearchPaths(DllImportSearchPath.System32)]
+        [return: MarshalAs(UnmanagedType.Bool)]
+        public static extern bool FindClose(IntPtr hFindFile);
+
         [DllImport("shlwapi.dll", CharSet = CharSet.Unicode, ExactSpelling = true, SetLastError = true)]
         [DefaultDllImportSearchPaths(DllImportSearchPath.System32)]
         [return: MarshalAs(UnmanagedType.Bool)]
@@ -745,6 +783,17 @@ namespace ansible_collections.winimaging.dism.plugins.module_utils._DismHelper
     }
 
     /// <summary>A failed DISM call: its HRESULT, the function and DismGetLastErrorMessage's text.</summary>
+    /// <summary>A FindFirstFileW search, closed with the P/Invoked FindClose.</summary>
+    internal sealed class SafeFindHandle : SafeHandleZeroOrMinusOneIsInvalid
+    {
+        public SafeFindHandle() : base(true) { }
+
+        protected override bool ReleaseHandle()
+        {
+            return NativeMethods.FindClose(handle);
+        }
+    }
+
     public class DismException : Exception
     {
         private readonly string _function;
@@ -1198,6 +1247,10 @@ namespace ansible_collections.winimaging.dism.plugins.module_utils._DismHelper
                 { "get_feature_info", OpGetFeatureInfo },
                 { "enable_feature", OpEnableFeature },
                 { "disable_feature", OpDisableFeature },
+                { "get_drivers", OpGetDrivers },
+                { "get_driver_infos", OpGetDriverInfos },
+                { "add_driver", OpAddDriver },
+                { "remove_driver", OpRemoveDriver },
             };
 
         private bool _hasSession;
@@ -1445,6 +1498,7 @@ namespace ansible_collections.winimaging.dism.plugins.module_utils._DismHelper
 
         private bool RunOperations(IList operations, ArrayList results, Hashtable response)
         {
+            bool anyFailed = false;
             foreach (object item in operations)
             {
                 Hashtable result = new Hashtable();
@@ -1528,10 +1582,18 @@ namespace ansible_collections.winimaging.dism.plugins.module_utils._DismHelper
                 }
                 if (!(bool)result["ok"])
                 {
-                    return false;
+                    // 'continue_on_error' lets a batch go on past an operation's own failure (never
+                    // past a failed precondition); 'completed' still reports that one failed.
+                    IDictionary itemArgs = item as IDictionary;
+                    bool goOn = itemArgs != null && !(bool)result["precondition_failed"] && Args.GetBool(itemArgs, "continue_on_error", false);
+                    if (!goOn)
+                    {
+                        return false;
+                    }
+                    anyFailed = true;
                 }
             }
-            return true;
+            return !anyFailed;
         }
 
         #region Operations
@@ -1965,6 +2027,188 @@ namespace ansible_collections.winimaging.dism.plugins.module_utils._DismHelper
             return null;
         }
 
+        // get_drivers: all (bool) -> list of driver package dicts (DismGetDrivers).
+        private static object OpGetDrivers(OperationContext context, IDictionary args)
+        {
+            SafeDismMemory packages;
+            uint count;
+            int hr = NativeMethods.DismGetDrivers(context.Session, Args.GetBool(args, "all", false), out packages, out count);
+            ArrayList list = new ArrayList();
+            using (packages)
+            {
+                context.Check(hr, "DismGetDrivers");
+                for (uint i = 0; !packages.IsInvalid && i < count; i++)
+                {
+                    list.Add(ConvertDriverPackage(
+                        Marshalling.ReadElement<NativeHelpers.DismDriverPackage>(packages.DangerousGetHandle(), i)));
+                }
+            }
+            return list;
+        }
+
+        private static Hashtable ConvertDriverPackage(NativeHelpers.DismDriverPackage package)
+        {
+            Hashtable entry = new Hashtable();
+            entry["published_name"] = Marshalling.ReadString(package.PublishedName);
+            entry["original_file_name"] = Marshalling.ReadString(package.OriginalFileName);
+            entry["inbox"] = package.InBox != 0;
+            entry["catalog_file"] = Marshalling.ReadString(package.CatalogFile);
+            entry["class_name"] = Marshalling.ReadString(package.ClassName);
+            entry["class_guid"] = Marshalling.ReadString(package.ClassGuid);
+            entry["class_description"] = Marshalling.ReadString(package.ClassDescription);
+            entry["boot_critical"] = package.BootCritical != 0;
+            entry["signature"] = package.DriverSignature;
+            entry["provider_name"] = Marshalling.ReadString(package.ProviderName);
+            entry["date"] = Marshalling.FormatSystemTime(package.Date);
+            entry["version"] = String.Format(CultureInfo.InvariantCulture, "{0}.{1}.{2}.{3}",
+                package.MajorVersion, package.MinorVersion, package.Build, package.Revision);
+            return entry;
+        }
+
+        // get_driver_infos: paths (INF files, folders, or published names), recurse -> one entry per
+        // INF found: {path, ok, package, drivers, error}. Folders are expanded here because
+        // DismAddDriver takes one INF; a failing INF is reported in its entry, not for the batch.
+        private static object OpGetDriverInfos(OperationContext context, IDictionary args)
+        {
+            uint session = context.Session;
+            bool recurse = Args.GetBool(args, "recurse", false);
+            ArrayList entries = new ArrayList();
+            foreach (string path in Args.GetStringList(args, "paths") ?? new string[0])
+            {
+                uint attributes = NativeMethods.GetFileAttributesW(path);
+                bool folder = attributes != NativeHelpers.INVALID_FILE_ATTRIBUTES
+                    && (attributes & NativeHelpers.FILE_ATTRIBUTE_DIRECTORY) != 0;
+                List<string> infs = new List<string>();
+                if (folder)
+                {
+                    FindInfFiles(path.TrimEnd('\\', '/'), recurse, infs);
+                }
+                else
+                {
+                    infs.Add(path);
+                }
+                foreach (string inf in infs)
+                {
+                    entries.Add(ReadDriverInfo(context, session, inf, folder ? path : null));
+                }
+            }
+            return entries;
+        }
+
+        private static Hashtable ReadDriverInfo(OperationContext context, uint session, string path, string folder)
+        {
+            Hashtable entry = new Hashtable();
+            entry["path"] = path;
+            entry["folder"] = folder;
+            SafeDismMemory drivers;
+            SafeDismMemory package;
+            uint count;
+            int hr = NativeMethods.DismGetDriverInfo(session, path, out drivers, out count, out package);
+            using (drivers)
+            using (package)
+            {
+                try
+                {
+                    context.Check(hr, "DismGetDriverInfo");
+                }
+                catch (DismException e)
+                {
+                    entry["ok"] = false;
+                    entry["error"] = e.ToResult();
+                    return entry;
+                }
+                entry["ok"] = true;
+                entry["error"] = null;
+                entry["package"] = package.IsInvalid ? null : ConvertDriverPackage(
+                    Marshalling.ReadStruct<NativeHelpers.DismDriverPackage>(package.DangerousGetHandle()));
+                ArrayList list = new ArrayList();
+                for (uint i = 0; !drivers.IsInvalid && i < count; i++)
+                {
+                    NativeHelpers.DismDriver driver =
+                        Marshalling.ReadElement<NativeHelpers.DismDriver>(drivers.DangerousGetHandle(), i);
+                    Hashtable item = new Hashtable();
+                    item["manufacturer"] = Marshalling.ReadString(driver.ManufacturerName);
+                    item["description"] = Marshalling.ReadString(driver.HardwareDescription);
+                    item["hardware_id"] = Marshalling.ReadString(driver.HardwareId);
+                    item["architecture"] = (long)driver.Architecture;
+                    item["service_name"] = Marshalling.ReadString(driver.ServiceName);
+                    item["compatible_ids"] = Marshalling.ReadString(driver.CompatibleIds);
+                    item["exclude_ids"] = Marshalling.ReadString(driver.ExcludeIds);
+                    list.Add(item);
+                }
+                entry["drivers"] = list;
+            }
+            return entry;
+        }
+
+        // The INF files of a folder, sorted, optionally in its subfolders (FindFirstFileW/FindNextFileW).
+        private static void FindInfFiles(string folder, bool recurse, List<string> found)
+        {
+            List<string> files = new List<string>();
+            List<string> folders = new List<string>();
+            Win32Helpers.WIN32_FIND_DATAW data;
+            using (SafeFindHandle search = NativeMethods.FindFirstFileW(folder + "\\*", out data))
+            {
+                if (search.IsInvalid)
+                {
+                    int error = Marshal.GetLastWin32Error();
+                    if (error == NativeHelpers.ERROR_FILE_NOT_FOUND)
+                    {
+                        return;
+                    }
+                    throw new DismException(Executor.Win32ToHResult(error), "FindFirstFileW", folder);
+                }
+                do
+                {
+                    string name = data.cFileName;
+                    if (name == "." || name == "..")
+                    {
+                        continue;
+                    }
+                    if ((data.dwFileAttributes & NativeHelpers.FILE_ATTRIBUTE_DIRECTORY) != 0)
+                    {
+                        folders.Add(folder + "\\" + name);
+                    }
+                    else if (name.EndsWith(".inf", StringComparison.OrdinalIgnoreCase))
+                    {
+                        files.Add(folder + "\\" + name);
+                    }
+                }
+                while (NativeMethods.FindNextFileW(search, out data));
+                int last = Marshal.GetLastWin32Error();
+                if (last != NativeHelpers.ERROR_NO_MORE_FILES)
+                {
+                    throw new DismException(Executor.Win32ToHResult(last), "FindNextFileW", folder);
+                }
+            }
+            files.Sort(StringComparer.OrdinalIgnoreCase);
+            found.AddRange(files);
+            if (recurse)
+            {
+                folders.Sort(StringComparer.OrdinalIgnoreCase);
+                foreach (string sub in folders)
+                {
+                    FindInfFiles(sub, true, found);
+                }
+            }
+        }
+
+        // add_driver: path (one .inf), force_unsigned -> null (DismAddDriver).
+        private static object OpAddDriver(OperationContext context, IDictionary args)
+        {
+            context.Check(NativeMethods.DismAddDriver(context.Session, Args.GetString(args, "path", true),
+                Args.GetBool(args, "force_unsigned", false)), "DismAddDriver");
+            return null;
+        }
+
+        // remove_driver: published_name -> null (DismRemoveDriver).
+        private static object OpRemoveDriver(OperationContext context, IDictionary args)
+        {
+            context.Check(NativeMethods.DismRemoveDriver(context.Session, Args.GetString(args, "published_name", true)),
+                "DismRemoveDriver");
+            return null;
+        }
+
         #endregion
     }
 
@@ -1978,6 +2222,11 @@ namespace ansible_collections.winimaging.dism.plugins.module_utils._DismHelper
     {
         public static bool Holds(object value, IDictionary expect, IDictionary args)
         {
+            if (Args.GetBool(args, "expect_equals", false))
+            {
+                // The whole value must be as the plan saw it: expect = {"value": <the value>}.
+                return ValuesEqual(value, expect["value"]);
+            }
             IDictionary subject = value as IDictionary;
             string skipKey = null;
             if (subject == null)

@@ -36,7 +36,8 @@ options:
       - C(enabled) enables the features.
       - C(disabled) disables them and keeps their payload, so they can be enabled again without a source.
       - C(removed) disables them and removes their payload (DISM's C(/Remove)). Client editions of
-        Windows 10 and later keep the payload anyway; the feature then stays C(disabled) and the task warns.
+        Windows 10 and later keep the payload anyway; the feature then stays C(disabled), the task
+        reports no change and warns (and check mode, which cannot know the edition, predicts a change).
     type: str
     choices: [enabled, disabled, removed]
     default: enabled
@@ -53,12 +54,14 @@ options:
         the C(sources\sxs) folder of installation media of the same Windows build or the Windows
         folder of a mounted image.
       - A UNC path needs credentials the connection can pass on; see the connection guide (C(become)).
+      - Only with O(state=enabled).
     type: list
     elements: str
   limit_access:
     description:
       - Never contact Windows Update or WSUS for payload, even for the running Windows.
       - Offline images never use Windows Update.
+      - Only with O(state=enabled).
     type: bool
     default: false
   package_name:

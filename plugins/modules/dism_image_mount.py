@@ -43,6 +43,7 @@ options:
   name:
     description:
       - The name of the image to mount, matched case-insensitively. WIM files only.
+      - Only with O(state=mounted); to check what is mounted at O(path), use O(image_path) and O(index).
       - Mutually exclusive with O(index).
     type: str
   state:
@@ -51,7 +52,8 @@ options:
       - C(unmounted) unmounts whatever image is mounted at O(path), saving or discarding its changes as
         O(commit) says. Nothing mounted there is not an error.
       - C(committed) saves the changes of the read-write mount at O(path) into the image file and keeps
-        it mounted. DISM cannot tell whether a mount has unsaved changes, so this always reports a change.
+        it mounted. DISM cannot tell whether a mount has unsaved changes, so this always reports a change
+        (and with O(append), adds an index on every run).
     type: str
     choices: [mounted, unmounted, committed]
     default: mounted
@@ -92,6 +94,7 @@ options:
         C(invalid) (broken), discard it, clean up DISM's mount points and mount again.
       - The invalid mount's uncommitted changes are lost, which is why this is off by default; the task
         then fails and says how to recover.
+      - DISM's cleanup of invalid mount points is machine-wide; the task warns naming any other invalid mount it cleans up.
     type: bool
     default: false
 extends_documentation_fragment:
@@ -117,8 +120,10 @@ notes:
   - Mounts are machine-wide and survive the connection; after a reboot they need a remount, which
     O(state=mounted) does.
   - Unmounting fails with C(0xC1420117) while files in the mount folder are open (an Explorer window,
-    a shell whose current folder is inside it, antivirus, a loaded registry hive); the mount and its
-    changes stay as they were.
+    a shell whose current folder is inside it, antivirus, a loaded registry hive). DISM may already
+    have saved the changes and partly unmounted the folder; close the files and run the task again
+    with O(commit=false) to finish.
+  - O(optimize), O(check_integrity) and O(append) apply to WIM files only; the task refuses them for VHD and VHDX images.
 seealso:
   - module: winimaging.dism.dism_image_info
   - name: Mount-WindowsImage

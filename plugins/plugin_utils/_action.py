@@ -128,11 +128,14 @@ class DismActionBase(ActionBase):
         apply_request: t.Callable[[Plan], dict[str, t.Any]],
         context: str,
         log_path: str,
+        allow_failures: bool = False,
     ) -> tuple[Plan, HelperCall | None]:
         """Read once, plan in Python, apply at most once (never in check mode).
 
         apply_request builds the batch; it starts with the reads the plan relied on,
         each with an `expect`, so a concurrent change stops the batch before it writes.
+        With allow_failures, an operation's own failure is left to the caller (batches whose
+        operations carry continue_on_error report per-item outcomes).
         """
         read = client.run(read_request)
         plan = planner(read)
@@ -142,9 +145,9 @@ class DismActionBase(ActionBase):
         _assert_preconditions_first(batch["operations"])
         applied = client.run(batch)
         response = applied.response
-        if response.get("error"):
-            raise DismTaskFailed.from_failure(failure_from_helper(response["error"], context, log_path))
-        for entry in response.get("results") or []:
+        results = response.get("results") or []
+        done = _writes_done(batch["operations"], results)
+        for entry in results:
             if entry.get("precondition_failed"):
                 raise DismTaskFailed(
                     {
@@ -153,9 +156,29 @@ class DismActionBase(ActionBase):
                         "precondition": entry.get("op"),
                     }
                 )
-            if not entry.get("ok"):
-                raise DismTaskFailed.from_failure(failure_from_helper(entry.get("error") or {}, context, log_path))
+            if not entry.get("ok") and not allow_failures:
+                raise _failed_after(failure_from_helper(entry.get("error") or {}, context, log_path), done, response)
+        if response.get("error"):
+            raise _failed_after(failure_from_helper(response["error"], context, log_path), done, response)
         return plan, applied
+
+
+def _writes_done(operations: list[dict[str, t.Any]], results: list[dict[str, t.Any]]) -> list[str]:
+    """The write operations of a batch that succeeded (preconditions and reads excluded)."""
+    reads = {"get_mounted_images", "get_image_info", "inspect_directory", "get_features", "get_feature_info",
+             "get_drivers", "get_driver_infos"}
+    return [op["op"] for op, res in zip(operations, results) if res.get("ok") and op["op"] not in reads]
+
+
+def _failed_after(failure: DismFailure, done: list[str], response: dict[str, t.Any]) -> DismTaskFailed:
+    """A failure in an apply batch: what had already been changed is part of the report."""
+    result = failure.to_result()
+    result["changed"] = bool(done)
+    result["completed_steps"] = done
+    result["reboot_required"] = bool(response.get("reboot_required"))
+    if done:
+        result["msg"] += " Before the failure these steps completed: %s." % ", ".join(done)
+    return DismTaskFailed(result)
 
 
 def _assert_preconditions_first(operations: list[dict[str, t.Any]]) -> None:

@@ -43,6 +43,9 @@ FEATURE_STATES: dict[int, str] = {
     7: "partially_installed",
 }
 
+# DismDriverSignature
+DRIVER_SIGNATURES: dict[int, str] = {0: "unknown", 1: "unsigned", 2: "signed"}
+
 # DismRestartType
 RESTART_TYPES: dict[int, str] = {0: "no", 1: "possible", 2: "required"}
 

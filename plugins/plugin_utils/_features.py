@@ -77,7 +77,7 @@ def resolve_names(requested: list[str], features: list[dict[str, t.Any]]) -> lis
             close = [folded[c] for c in difflib.get_close_matches(name.casefold(), list(folded), n=3, cutoff=0.75)]
             parts.append("'%s'%s" % (name, " (did you mean %s?)" % " or ".join("'%s'" % c for c in close) if close else ""))
         raise FeatureRefused(
-            "unknown feature%s %s; this image has %d features, list them with winimaging.dism.dism_feature_info"
+            "unknown feature%s %s; DISM lists %d features here, list them with winimaging.dism.dism_feature_info"
             % ("s" if len(unknown) > 1 else "", ", ".join(parts), len(features))
         )
     seen: dict[str, dict[str, t.Any]] = {}
@@ -90,15 +90,17 @@ def resolve_names(requested: list[str], features: list[dict[str, t.Any]]) -> lis
 def disabled_ancestors(feature: dict[str, t.Any], by_name: dict[str, dict[str, t.Any]], chosen: set[str]) -> list[str]:
     """Parents (transitively) that are not enabled and are not being enabled by this task, nearest first."""
     missing: list[str] = []
-    queue = [p["name"] for p in feature.get("parents") or []]
+    queue = list(feature.get("parents") or [])
     while queue:
-        name = queue.pop(0)
-        parent = by_name.get(name, {"name": name, "state": STAGED})
-        if parent["state"] in ENABLED_STATES or name in missing:
+        listed = queue.pop(0)
+        name = listed["name"]
+        # A parent outside the listed features (another package) keeps the state DismGetFeatureParent gave.
+        parent = by_name.get(name, listed)
+        if parent.get("state") in ENABLED_STATES or name in missing:
             continue
         if name not in chosen:
             missing.append(name)
-        queue.extend(p["name"] for p in parent.get("parents") or [])
+        queue.extend(parent.get("parents") or [])
     return missing
 
 
@@ -115,6 +117,8 @@ def _public(entry: dict[str, t.Any], state_after: int) -> dict[str, t.Any]:
 
 def plan_features(request: FeatureRequest, features: list[dict[str, t.Any]]) -> Plan:
     """Current features + desired state -> the apply batch. Raises FeatureRefused."""
+    if request.state != "enabled" and (request.source or request.limit_access):
+        raise FeatureRefused("source and limit_access tell DISM where to find a payload to enable; they do not apply to state=%s" % request.state)
     wanted = resolve_names(request.name, features)
     by_name = {f["name"]: f for f in features}
     problems = []
@@ -129,6 +133,9 @@ def plan_features(request: FeatureRequest, features: list[dict[str, t.Any]]) -> 
         raise FeatureRefused("; ".join(problems))
 
     parents_enabled: list[str] = []
+    # States of every feature seen, parents from other packages included (DismGetFeatureParent's own state).
+    known_states = {p["name"]: p.get("state") for f in features for p in f.get("parents") or []}
+    known_states.update({f["name"]: f["state"] for f in features})
     if request.state == "enabled":
         chosen = {e["name"] for e in changing}
         for entry in changing:
@@ -136,13 +143,12 @@ def plan_features(request: FeatureRequest, features: list[dict[str, t.Any]]) -> 
             if missing and not request.include_parent:
                 problems.append("%s needs its parent feature%s enabled first: %s" % (
                     entry["name"], "s" if len(missing) > 1 else "",
-                    ", ".join("%s (%s)" % (m, state_name(by_name.get(m, {}).get("state"))) for m in missing)))
+                    ", ".join("%s (%s)" % (m, state_name(known_states.get(m))) for m in missing)))
             parents_enabled.extend(m for m in missing if m not in parents_enabled)
         if problems:
             raise FeatureRefused("; ".join(problems) + ". Set include_parent=true to enable them with it")
 
-    after_state = {"enabled": INSTALLED, "disabled": STAGED, "removed": REMOVED}[request.state]
-    predicted = {e["name"]: (after_state if e in changing else e["state"]) for e in wanted}
+    predicted = {e["name"]: (_predicted_state(request, e) if e in changing else e["state"]) for e in wanted}
     result = {
         "features": [_public(e, predicted[e["name"]]) for e in wanted],
         "parents_enabled": parents_enabled,
@@ -171,14 +177,35 @@ def plan_features(request: FeatureRequest, features: list[dict[str, t.Any]]) -> 
     return Plan(operations=ops, result=result, diff=diff)
 
 
-def apply_outcome(plan: Plan, after: list[dict[str, t.Any]]) -> dict[str, t.Any]:
-    """The result after DISM acted: states read back in the same session as the change."""
+def _predicted_state(request: FeatureRequest, entry: dict[str, t.Any]) -> int:
+    """What DISM will report after the change: online changes that need a restart stay pending."""
+    pending = request.online and entry.get("restart") == 2
+    if request.state == "enabled":
+        return ENABLE_PENDING if pending else INSTALLED
+    if pending:
+        return DISABLE_PENDING
+    return STAGED if request.state == "disabled" else REMOVED
+
+
+def apply_outcome(plan: Plan, desired: str, after: list[dict[str, t.Any]]) -> dict[str, t.Any]:
+    """The result after DISM acted: states read back in the same session as the change.
+
+    A feature DISM left in a state that does not satisfy `desired` is a failure (FeatureRefused),
+    except a removal that a client edition turned into a plain disable (the result warns).
+    """
     now = {f["name"]: f["state"] for f in after}
     features = []
+    unmet = []
     for entry in plan.result["features"]:
         state = now.get(entry["name"])
         features.append(dict(entry, state_after=state_name(state), changed=state_name(state) != entry["state_before"]))
-    return dict(plan.result, features=features)
+        kept_payload = desired == "removed" and state == STAGED
+        if state not in STATE_RULES[desired][0] and not kept_payload:
+            unmet.append("%s is %s" % (entry["name"], state_name(state)))
+    outcome = dict(plan.result, features=features)
+    if unmet:
+        raise FeatureRefused("DISM reported success but %s, not %s" % (", ".join(unmet), desired))
+    return outcome
 
 
 def select_features(features: list[dict[str, t.Any]], patterns: list[str] | None) -> list[dict[str, t.Any]]:

@@ -118,6 +118,15 @@ def _table(mounts: list[dict[str, t.Any]]) -> list[dict[str, t.Any]]:
     return sorted(({k: v for k, v in m.items() if k != "raw"} for m in mounts), key=lambda m: _norm(m["path"]))
 
 
+def _cleanup_warning(mounts: list[dict[str, t.Any]], ours: dict[str, t.Any]) -> list[str]:
+    """DismCleanupMountpoints is machine-wide: say which other invalid mounts it will clean up."""
+    others = [m["path"] for m in mounts if m["status"] == "invalid" and m is not ours]
+    if not others:
+        return []
+    return ["DISM's cleanup of invalid mount points is machine-wide: it also cleans up the invalid mount%s at %s." % (
+        "s" if len(others) > 1 else "", ", ".join("'%s'" % o for o in others))]
+
+
 def _diff(before: list[dict[str, t.Any]], after: list[dict[str, t.Any]]) -> dict[str, t.Any]:
     return {"before": {"mounted_images": _table(before)}, "after": {"mounted_images": _table(after)}}
 
@@ -133,6 +142,14 @@ def plan_mount(
         raise MountRefused("append saves a new index when committing: use it with state=committed or with commit=true")
     if request.read_only and request.state != "mounted":
         raise MountRefused("read_only applies to state=mounted; the mount's own mode decides how it is unmounted")
+    if request.name is not None and request.state != "mounted":
+        raise MountRefused("name selects the image to mount; to check what is mounted at path, use image_path and index")
+    image_path = request.image_path if request.state == "mounted" else (mount_at(mounts, request.path) or {}).get("image_path")
+    if image_path and is_vhd(image_path):
+        wim_only = [o for o in ("optimize", "check_integrity", "append") if getattr(request, o)]
+        if wim_only:
+            raise MountRefused("%s appl%s to WIM files only; '%s' is a VHD/VHDX image" % (
+                " and ".join(wim_only), "ies" if len(wim_only) == 1 else "y", image_path))
     existing = mount_at(mounts, request.path)
     if request.state == "mounted":
         return _plan_mounted(request, mounts, existing, images or [], folder)
@@ -185,7 +202,8 @@ def _plan_mounted(request, mounts, existing, images, folder) -> Plan:
                 {"op": "cleanup_mountpoints"},
             ] + _mount_ops(request, index, create=False)
             after = [m for m in mounts if m is not existing] + [dict(existing, status="ok")]
-            return Plan(operations=ops, result={"mount": facts, "actions": ["discarded invalid mount", "mounted"]}, diff=_diff(mounts, after))
+            result = {"mount": facts, "actions": ["discarded invalid mount", "mounted"], "warnings": _cleanup_warning(mounts, existing)}
+            return Plan(operations=ops, result=result, diff=_diff(mounts, after))
         raise MountRefused("the mount at '%s' has status %s, which this module does not know" % (request.path, existing["status"]))
 
     if not request.read_only:
@@ -232,6 +250,11 @@ def _plan_unmounted(request, mounts, existing) -> Plan:
             raise MountRefused("'%s' is mounted read-only, so there is nothing to commit; set commit=false" % request.path)
         commit = False
     else:
+        if request.commit is None and status == "invalid":
+            raise MountRefused(
+                "the mount at '%s' is invalid (broken); its changes cannot be committed. Set commit=false to discard"
+                " them and clean up" % request.path
+            )
         if request.commit is None:
             raise MountRefused(
                 "'%s' holds %s. Set commit=true to save its changes into the image file, or commit=false to"
@@ -252,10 +275,12 @@ def _plan_unmounted(request, mounts, existing) -> Plan:
                 "append": request.append and commit, "check_integrity": request.check_integrity and commit})
     actions.append(("committed as a new index" if request.append else "committed") if commit else "discarded")
     actions.append("unmounted")
+    result: dict[str, t.Any] = {"mount": None, "actions": actions}
     if status == "invalid":
         ops.append({"op": "cleanup_mountpoints"})
         actions.append("cleaned up")
-    return Plan(operations=ops, result={"mount": None, "actions": actions}, diff=_diff(mounts, after))
+        result["warnings"] = _cleanup_warning(mounts, existing)
+    return Plan(operations=ops, result=result, diff=_diff(mounts, after))
 
 
 def _plan_committed(request, mounts, existing) -> Plan:

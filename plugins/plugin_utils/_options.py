@@ -114,9 +114,37 @@ DISM_FEATURE_INFO = ModuleSpec(
     required_by=TARGET_REQUIRED_BY,
 )
 
+DISM_DRIVER = ModuleSpec(
+    argument_spec=with_common(
+        {
+            "driver": {"type": "list", "elements": "str", "required": True},
+            "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
+            "recurse": {"type": "bool", "default": False},
+            "force_unsigned": {"type": "bool", "default": False},
+            "on_error": {"type": "str", "choices": ["fail", "skip"], "default": "fail"},
+            "remove_boot_critical": {"type": "bool", "default": False},
+            **TARGET_OPTIONS,
+        }
+    ),
+    required_by=TARGET_REQUIRED_BY,
+)
+
+DISM_DRIVER_INFO = ModuleSpec(
+    argument_spec=with_common(
+        {
+            "all": {"type": "bool", "default": False},
+            "driver": {"type": "list", "elements": "str"},
+            **TARGET_OPTIONS,
+        }
+    ),
+    required_by=TARGET_REQUIRED_BY,
+)
+
 MODULE_SPECS: dict[str, ModuleSpec] = {
     "dism_image_info": DISM_IMAGE_INFO,
     "dism_image_mount": DISM_IMAGE_MOUNT,
     "dism_feature": DISM_FEATURE,
     "dism_feature_info": DISM_FEATURE_INFO,
+    "dism_driver": DISM_DRIVER,
+    "dism_driver_info": DISM_DRIVER_INFO,
 }

@@ -54,6 +54,12 @@ def win64_structs(cs_structs, tmp_path_factory) -> dict[str, layoutlib.Struct]:
     return layoutlib.mingw_layout(cs_structs, str(tmp_path_factory.mktemp('win64layout')))
 
 
+def test_win32_find_data_has_the_win64_size(dump_exe, helper_dll):
+    # WIN32_FIND_DATAW (minwinbase.h): 4 + 3*8 + 4*4 + 260*2 + 14*2 = 592 bytes, natural alignment.
+    result = run([require_tool('mono', 'mono-runtime'), dump_exe, helper_dll])
+    assert layoutlib.win32_sizes(result.stdout) == {'WIN32_FIND_DATAW': 592}
+
+
 def header_struct_names() -> set[str]:
     with open(layoutlib.DISMAPI_HEADER, encoding='utf-8') as handle:
         header = handle.read()

@@ -98,7 +98,7 @@ def test_unknown_names_are_all_listed_and_nothing_changes(lab, host, tmp_path):
     res = play(lab, tmp_path, feature(name=["TelnetClient", "IIS-WebServr", "Quake3"])).task("feature").result
     assert res["msg"] == (
         "Enabling TelnetClient, IIS-WebServr, Quake3 in the running Windows installation: unknown features 'IIS-WebServr'"
-        " (did you mean 'IIS-WebServer' or 'IIS-WebServerRole'?), 'Quake3'; this image has 20 features, list them with"
+        " (did you mean 'IIS-WebServer' or 'IIS-WebServerRole'?), 'Quake3'; DISM lists 20 features here, list them with"
         " winimaging.dism.dism_feature_info.")
     assert states(lab, tmp_path, "TelnetClient") == {"TelnetClient": "disabled"}
 

@@ -178,6 +178,7 @@ def test_unknown_index_names_the_indexes_there_are(lab, tmp_path):
 
 
 def test_mounted_images_and_check_mode(lab, tmp_path):
+    lab.labctl("reset", "win1")  # other test files leave mounts behind
     run = lab.playbook(
         """
         - name: mounts

@@ -238,5 +238,5 @@ def test_open_files_block_the_unmount_with_a_hint(lab, host, tmp_path):
     res = play(lab, tmp_path, mount_task("unmount", path="C:\\mount\\w11", state="unmounted", commit=True)).task("unmount").result
     assert res["failed"] is True and res["hresult"] == "0xC1420117"
     assert "Hint: Close Explorer windows, shells, antivirus scans and loaded registry hives that use the mount folder" in res["msg"]
-    assert res["msg"].endswith("The mount at 'C:\\mount\\w11' and its changes were kept; nothing was discarded.")
+    assert res["msg"].endswith("then run the task again with commit=false to finish the unmount.")
     assert [m["path"] for m in mounts(lab, tmp_path)] == ["C:\\mount\\w11"]

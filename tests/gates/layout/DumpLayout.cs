@@ -41,6 +41,12 @@ public static class DumpLayout
 
         foreach (Type type in structs)
         {
+            if (type.DeclaringType != null && type.DeclaringType.Name == "Win32Helpers")
+            {
+                // Win32 (not DISM) structures: natural layout, reported by total size only.
+                Console.WriteLine("WIN32 {0} {1}", type.Name, Marshal.SizeOf(type));
+                continue;
+            }
             string declaring = "-";
             for (Type outer = type.DeclaringType; outer != null; outer = outer.DeclaringType)
             {

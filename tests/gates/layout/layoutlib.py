@@ -60,11 +60,18 @@ def parse_dump(text: str) -> dict[str, Struct]:
         elif parts[0] == 'FIELD':
             owner, name, offset, size = parts[1:]
             structs[owner].fields.append(Field(name=name, offset=int(offset), size=int(size)))
+        elif parts[0] == 'WIN32':
+            continue  # Win32 (not DISM) structures: checked by win32_sizes()
         else:
             raise ValueError(f'unexpected DumpLayout line: {line!r}')
     for s in structs.values():
         s.fields.sort(key=lambda f: f.offset)
     return structs
+
+
+def win32_sizes(text: str) -> dict[str, int]:
+    """The Win32 (not DISM) structures DumpLayout reports by size."""
+    return {parts[1]: int(parts[2]) for parts in (line.split() for line in text.splitlines()) if parts and parts[0] == 'WIN32'}
 
 
 def _value_list(structs: dict[str, Struct]) -> list[tuple[str, str | None, str]]:

@@ -11,6 +11,13 @@ def ok(op, value=None):
     return {"op": op, "ok": True, "value": value, "return_code": 0, "error": None, "progress": None, "precondition_failed": False}
 
 
+FAILURES = {
+    "unmount_image": {"hresult": 0xC1420117 - (1 << 32), "function": "DismUnmountImage",
+                      "message": "The directory could not be completely unmounted."},
+    "mount_image": {"hresult": 0x80070005 - (1 << 32), "function": "DismMountImage", "message": "Access is denied."},
+}
+
+
 class Host:
     """A scripted host: the mount table and folder state a real one would report."""
 
@@ -30,8 +37,8 @@ class Host:
             elif name == "inspect_directory":
                 results.append(ok(name, self.folder))
             elif self.fail_write == name:
-                results.append({"op": name, "ok": False, "value": None, "error": {"hresult": 0xC1420117 - (1 << 32),
-                                "function": "DismUnmountImage", "message": "The directory could not be completely unmounted."}})
+                error = FAILURES[name]
+                results.append({"op": name, "ok": False, "value": None, "error": error})
                 return {"completed": False, "error": None, "results": results}
             else:
                 if name == "mount_image":
@@ -82,13 +89,26 @@ def test_committed_state_opens_a_session_on_the_mount(make_action):
     assert [o["op"] for o in recorder.requests[1]["operations"]] == ["get_mounted_images", "commit_image", "get_mounted_images"]
 
 
-def test_failed_commit_says_the_mount_was_kept(make_action):
-    args = {"path": "C:\\m", "state": "unmounted", "commit": True}
+def test_open_files_during_a_commit_say_what_may_have_happened(make_action):
+    args = {"path": "C:\\m", "state": "unmounted", "commit": True, "append": True}
     action = make_action(ActionModule, args, Host([MOUNTED], fail_write="unmount_image"))[0]
     result = action.run(task_vars={})
-    assert result["failed"] is True and result["hresult"] == "0xC1420117"
+    assert result["failed"] is True and result["hresult"] == "0xC1420117" and result["changed"] is False
     assert result["msg"].startswith("Unmounting 'C:\\m': DismUnmountImage failed with 0xC1420117 WIM_UNMOUNT_FILES_OPEN.")
-    assert result["msg"].endswith("The mount at 'C:\\m' and its changes were kept; nothing was discarded.")
+    assert result["msg"].endswith(
+        "DISM may already have saved the changes into the image file and partly unmounted 'C:\\m'. Close what holds files"
+        " open in it, then run the task again with commit=false to finish the unmount (committing again with append=true"
+        " would add another index).")
+
+
+def test_a_failure_after_a_write_reports_the_change(make_action):
+    host = Host([], fail_write="mount_image")
+    host.folder = {"exists": False, "directory": False, "empty": False}
+    action = make_action(ActionModule, {"path": "C:\\new", "image_path": WIM, "index": 1}, host)[0]
+    result = action.run(task_vars={})
+    assert result["failed"] is True and result["changed"] is True
+    assert result["completed_steps"] == ["create_directory"]
+    assert result["msg"].endswith("Before the failure these steps completed: create_directory.")
 
 
 def test_refusal_is_a_failure_with_context_and_no_write(make_action):

@@ -64,7 +64,7 @@ def test_every_unknown_name_is_listed_with_close_matches():
     with pytest.raises(F.FeatureRefused) as e:
         F.plan_features(request("IIS-WebServr", "NetFx3", "Quake"), CATALOG)
     assert str(e.value) == ("unknown features 'IIS-WebServr' (did you mean 'IIS-WebServer' or 'IIS-WebServerRole'?), 'Quake';"
-                            " this image has 8 features, list them with winimaging.dism.dism_feature_info")
+                            " DISM lists 8 features here, list them with winimaging.dism.dism_feature_info")
 
 
 def test_already_in_state_needs_no_operations():
@@ -117,6 +117,9 @@ def test_disable_and_remove_batches():
                                    "remove_payload": False}
     plan = F.plan_features(request("SMB1Protocol", state="removed"), CATALOG)
     assert plan.operations[-1]["remove_payload"] is True
+    # online, restart required: DISM leaves it pending until the restart
+    assert plan.result["features"][0]["state_after"] == "disable_pending"
+    plan = F.plan_features(request("SMB1Protocol", state="removed", online=False), CATALOG)
     assert plan.result["features"][0]["state_after"] == "disabled_with_payload_removed"
 
 
@@ -136,9 +139,33 @@ def test_all_refusals_are_reported_together():
 
 def test_outcome_uses_the_states_read_back():
     plan = F.plan_features(request("Microsoft-Hyper-V", "TelnetClient"), CATALOG)
-    outcome = F.apply_outcome(plan, [{"name": "Microsoft-Hyper-V", "state": F.ENABLE_PENDING}, {"name": "TelnetClient", "state": F.INSTALLED}])
+    outcome = F.apply_outcome(plan, "enabled", [{"name": "Microsoft-Hyper-V", "state": F.ENABLE_PENDING},
+                                                {"name": "TelnetClient", "state": F.INSTALLED}])
     assert [(f["name"], f["state_after"], f["changed"]) for f in outcome["features"]] == [
         ("Microsoft-Hyper-V", "enable_pending", True), ("TelnetClient", "enabled", False)]
+    assert plan.result["features"][0]["state_after"] == "enable_pending"  # predicted: online + restart required
+
+
+def test_dism_success_that_changed_nothing_is_a_failure():
+    plan = F.plan_features(request("TelnetClient", state="disabled"), CATALOG)
+    with pytest.raises(F.FeatureRefused, match="DISM reported success but TelnetClient is enabled, not disabled"):
+        F.apply_outcome(plan, "disabled", [{"name": "TelnetClient", "state": F.INSTALLED}])
+    plan = F.plan_features(request("TelnetClient", state="removed", online=False), CATALOG)
+    kept = F.apply_outcome(plan, "removed", [{"name": "TelnetClient", "state": F.STAGED}])  # client edition keeps payload
+    assert kept["features"][0]["state_after"] == "disabled"
+
+
+def test_parent_outside_the_listed_features_keeps_its_own_state():
+    catalog = [{"name": "Child", "state": F.STAGED, "parents": [{"name": "Foundation-Parent", "state": F.INSTALLED}]}]
+    assert F.plan_features(request("Child"), catalog).result["parents_enabled"] == []
+    catalog = [{"name": "Child", "state": F.STAGED, "parents": [{"name": "Foundation-Parent", "state": F.STAGED}]}]
+    with pytest.raises(F.FeatureRefused, match=r"Child needs its parent feature enabled first: Foundation-Parent \(disabled\)"):
+        F.plan_features(request("Child"), catalog)
+
+
+def test_source_and_limit_access_only_for_enabled():
+    with pytest.raises(F.FeatureRefused, match="source and limit_access tell DISM where to find a payload"):
+        F.plan_features(request("TelnetClient", state="disabled", source=["D:\\sxs"]), CATALOG)
 
 
 def test_info_selection_with_wildcards():

@@ -1,0 +1,194 @@
+# Copyright: (c) 2026, winimaging.dism contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Planning for dism_driver: driver identity, what to add or remove, per-INF outcomes.
+
+FOR INTERNAL COLLECTION USE ONLY. A driver package is identified by its original INF
+file name, provider and class GUID; its version and date tell releases apart. Published
+names (oemN.inf) differ from image to image and are only ever read from DISM.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import ntpath
+import typing as t
+
+from ._action import Plan
+from ._dism_enums import DRIVER_SIGNATURES, enum_name
+from ._errors import failure_from_helper
+
+
+class DriverRefused(Exception):
+    """The task cannot be done as asked; the message says why and what to do."""
+
+
+@dataclasses.dataclass(frozen=True)
+class DriverRequest:
+    driver: list[str]
+    state: str
+    recurse: bool = False
+    force_unsigned: bool = False
+    on_error: str = "fail"
+    remove_boot_critical: bool = False
+
+
+def is_path(value: str) -> bool:
+    """A path to an INF file or folder, as opposed to a bare INF name (oem3.inf, e1d68x64.inf)."""
+    return "\\" in value or "/" in value or ":" in value
+
+
+def identity(package: dict[str, t.Any]) -> tuple[str, str, str]:
+    return (ntpath.basename(package.get("original_file_name") or "").casefold(),
+            (package.get("provider_name") or "").casefold(), (package.get("class_guid") or "").casefold())
+
+
+def release(package: dict[str, t.Any]) -> tuple[tuple[str, str, str], str, str | None]:
+    return identity(package), package.get("version") or "", package.get("date")
+
+
+def driver_facts(package: dict[str, t.Any] | None, **extra: t.Any) -> dict[str, t.Any]:
+    package = package or {}
+    facts = {
+        "published_name": package.get("published_name"),
+        "original_file_name": ntpath.basename(package["original_file_name"]) if package.get("original_file_name") else None,
+        "provider_name": package.get("provider_name"),
+        "class_name": package.get("class_name"),
+        "class_guid": package.get("class_guid"),
+        "version": package.get("version"),
+        "date": package.get("date"),
+        "inbox": package.get("inbox"),
+        "boot_critical": package.get("boot_critical"),
+        "signature": enum_name(DRIVER_SIGNATURES, package.get("signature")),
+        "catalog_file": package.get("catalog_file"),
+    }
+    facts.update(extra)
+    return facts
+
+
+def _table(drivers: list[dict[str, t.Any]]) -> list[str]:
+    return sorted("%s  %s  %s  %s" % (d.get("published_name"), ntpath.basename(d.get("original_file_name") or ""),
+                                      d.get("version"), d.get("provider_name")) for d in drivers if not d.get("inbox"))
+
+
+def _diff(before: list[dict[str, t.Any]], after: list[dict[str, t.Any]]) -> dict[str, t.Any]:
+    return {"before": {"third_party_drivers": _table(before)}, "after": {"third_party_drivers": _table(after)}}
+
+
+def _unchanged_precondition(installed: list[dict[str, t.Any]]) -> dict[str, t.Any]:
+    """The apply batch's precondition: the third-party driver list is exactly what the plan saw."""
+    third_party = [d for d in installed if not d.get("inbox")]
+    return {"op": "get_drivers", "all": False, "expect_equals": True, "expect": {"value": third_party}}
+
+
+def plan_present(request: DriverRequest, installed: list[dict[str, t.Any]], infos: list[dict[str, t.Any]],
+                 log_path: str) -> Plan:
+    """Add every INF whose release is not in the image yet."""
+    if not infos:
+        raise DriverRefused("no .inf file found in %s%s" % (
+            ", ".join("'%s'" % d for d in request.driver), "" if request.recurse else " (set recurse=true to search subfolders)"))
+    present = {release(d): d for d in installed if not d.get("inbox")}
+    outcomes: list[dict[str, t.Any]] = []
+    to_add: list[dict[str, t.Any]] = []
+    failures = []
+    planned: set[tuple[t.Any, ...]] = set()
+    for info in infos:
+        if not info.get("ok"):
+            failure = failure_from_helper(info.get("error") or {}, "Reading '%s'" % info["path"], log_path)
+            failures.append(failure.msg)
+            outcomes.append(driver_facts(None, inf=info["path"], outcome="failed", error=failure.msg))
+            continue
+        package = info["package"] or {}
+        key = release(package)
+        if key in present:
+            outcomes.append(driver_facts(present[key], inf=info["path"], outcome="already_present", error=None))
+            continue
+        if key in planned:
+            outcomes.append(driver_facts(package, inf=info["path"], published_name=None, outcome="duplicate", error=None))
+            continue
+        planned.add(key)
+        others = sorted(d["version"] for d in installed if not d.get("inbox") and identity(d) == key[0])
+        outcomes.append(driver_facts(package, inf=info["path"], published_name=None, inbox=False, outcome="added",
+                                     error=None, other_versions=others))
+        to_add.append(info)
+    if failures and request.on_error == "fail":
+        raise DriverRefused("%d INF file%s could not be read, so nothing was added (set on_error=skip to add the"
+                            " others): %s" % (len(failures), "s" if len(failures) > 1 else "", " | ".join(failures)))
+    after = installed + [dict(i["package"], published_name="(new)", inbox=False) for i in to_add]
+    result = {"drivers": outcomes}
+    if not to_add:
+        return Plan(operations=[], result=result, diff=_diff(installed, installed))
+    ops = [_unchanged_precondition(installed)] + [
+        {"op": "add_driver", "path": i["path"], "force_unsigned": request.force_unsigned,
+         "continue_on_error": request.on_error == "skip"} for i in to_add]
+    return Plan(operations=ops, result=result, diff=_diff(installed, after))
+
+
+def _find(installed: list[dict[str, t.Any]], name: str) -> list[dict[str, t.Any]]:
+    folded = name.casefold()
+    published = [d for d in installed if (d.get("published_name") or "").casefold() == folded]
+    if published:
+        return published
+    return [d for d in installed if ntpath.basename(d.get("original_file_name") or "").casefold() == folded]
+
+
+def plan_absent(request: DriverRequest, installed: list[dict[str, t.Any]], infos: list[dict[str, t.Any]],
+                log_path: str) -> Plan:
+    """Remove every published driver that matches a name (published or original) or an INF's identity."""
+    outcomes: list[dict[str, t.Any]] = []
+    targets: list[dict[str, t.Any]] = []
+    refusals = []
+    info_by_path = {i["path"]: i for i in infos}
+    for name in request.driver:
+        if is_path(name):
+            info = info_by_path.get(name)
+            if info is None or not info.get("ok"):
+                failure = failure_from_helper((info or {}).get("error") or {}, "Reading '%s'" % name, log_path)
+                refusals.append(failure.msg)
+                continue
+            matches = [d for d in installed if not d.get("inbox") and identity(d) == identity(info["package"] or {})]
+        else:
+            matches = _find(installed, name)
+        if not matches:
+            outcomes.append(driver_facts(None, driver=name, outcome="absent", error=None))
+            continue
+        for match in matches:
+            if match.get("inbox"):
+                refusals.append("%s is a driver that ships with Windows (inbox); DISM never removes inbox drivers" % name)
+            elif match.get("boot_critical") and not request.remove_boot_critical:
+                refusals.append("%s (%s) is boot critical: removing it can leave the image unable to boot. Set"
+                                " remove_boot_critical=true to remove it anyway" % (name, match["published_name"]))
+            elif match not in targets:
+                targets.append(match)
+                outcomes.append(driver_facts(match, driver=name, outcome="removed", error=None))
+    if refusals:
+        raise DriverRefused("; ".join(refusals) + "; nothing was removed")
+    after = [d for d in installed if d not in targets]
+    if not targets:
+        return Plan(operations=[], result={"drivers": outcomes}, diff=_diff(installed, installed))
+    ops = [_unchanged_precondition(installed)] + [{"op": "remove_driver", "published_name": d["published_name"]} for d in targets]
+    return Plan(operations=ops, result={"drivers": outcomes}, diff=_diff(installed, after))
+
+
+def present_outcome(plan: Plan, results: list[dict[str, t.Any]], after: list[dict[str, t.Any]], log_path: str) -> list[dict[str, t.Any]]:
+    """Per-INF outcomes after the adds: published names from the read-back, failures from DISM.
+
+    `results` are the apply batch's results, in the order of plan.operations.
+    """
+    adds = {op["path"]: r for op, r in zip(plan.operations, results) if op["op"] == "add_driver"}
+    by_release = {release(d): d for d in after if not d.get("inbox")}
+    outcomes = []
+    for entry in plan.result["drivers"]:
+        if entry["outcome"] != "added":
+            outcomes.append(entry)
+            continue
+        result = adds.get(entry["inf"])
+        if result is not None and not result.get("ok"):
+            failure = failure_from_helper(result.get("error") or {}, "Adding '%s'" % entry["inf"], log_path)
+            outcomes.append(dict(entry, outcome="failed", error=failure.msg))
+            continue
+        key = ((entry["original_file_name"] or "").casefold(), (entry["provider_name"] or "").casefold(),
+               (entry["class_guid"] or "").casefold()), entry["version"] or "", entry["date"]
+        staged = by_release.get(key)
+        outcomes.append(dict(entry, published_name=staged["published_name"] if staged else None,
+                             signature=enum_name(DRIVER_SIGNATURES, staged.get("signature")) if staged else entry["signature"]))
+    return outcomes

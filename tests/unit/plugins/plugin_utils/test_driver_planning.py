@@ -1,0 +1,137 @@
+"""dism_driver planning (plugin_utils/_drivers.py): identity, adds, removals, refusals, outcomes."""
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.winimaging.dism.plugins.plugin_utils import _drivers as D
+
+NET_GUID = "{4d36e972-e325-11ce-bfc1-08002be10318}"
+SCSI_GUID = "{4d36e97b-e325-11ce-bfc1-08002be10318}"
+
+
+def package(name, version="1.2.3.4", provider="Contoso Networks", guid=NET_GUID, published=None, inbox=False, boot=False,
+            cls="Net", signature=2):
+    return {"published_name": published or name, "original_file_name": name, "provider_name": provider, "class_guid": guid,
+            "class_name": cls, "version": version, "date": "2026-01-02T00:00:00.000", "inbox": inbox,
+            "boot_critical": boot, "signature": signature, "catalog_file": name.replace(".inf", ".cat")}
+
+
+INBOX = package("stornvme.inf", provider="Microsoft", guid=SCSI_GUID, inbox=True, boot=True, cls="SCSIAdapter")
+NIC_12 = package("cnet68x64.inf", published="oem0.inf")
+STOR = package("cstor.inf", provider="Contoso Storage", guid=SCSI_GUID, published="oem1.inf", boot=True, cls="SCSIAdapter")
+INSTALLED = [INBOX, NIC_12, STOR]
+
+
+def info(path, pkg=None, error=None):
+    if error:
+        return {"path": path, "ok": False, "error": error}
+    return {"path": path, "ok": True, "package": dict(pkg, original_file_name=path.rsplit("\\", 1)[-1]), "drivers": []}
+
+
+def req(*drivers, **kw):
+    return D.DriverRequest(driver=list(drivers), state=kw.pop("state", "present"), **kw)
+
+
+BAD_INF = {"hresult": 0xE0000003 - (1 << 32), "function": "DismGetDriverInfo", "message": "Syntax error in bad.inf line 3."}
+
+
+def test_identity_ignores_path_and_case_and_release_adds_version():
+    a = package("CNET68X64.INF", provider="contoso networks")
+    b = dict(package("cnet68x64.inf"), original_file_name="C:\\drivers\\nic\\cnet68x64.inf")
+    assert D.identity(a) == D.identity(b)
+    assert D.release(a) == D.release(b)
+    assert D.release(a) != D.release(package("cnet68x64.inf", version="1.3.0.0"))
+
+
+def test_same_release_is_already_present_and_needs_no_call():
+    plan = D.plan_present(req("C:\\drivers\\nic"), INSTALLED, [info("C:\\drivers\\nic\\cnet68x64.inf", NIC_12)], "log")
+    assert not plan.changed
+    assert [(d["inf"], d["outcome"], d["published_name"]) for d in plan.result["drivers"]] == [
+        ("C:\\drivers\\nic\\cnet68x64.inf", "already_present", "oem0.inf")]
+
+
+def test_new_version_is_added_and_reports_the_version_there():
+    newer = package("cnet68x64.inf", version="1.3.0.0")
+    plan = D.plan_present(req("C:\\drivers\\nic-v13"), INSTALLED, [info("C:\\drivers\\nic-v13\\cnet68x64.inf", newer)], "log")
+    assert plan.changed
+    entry = plan.result["drivers"][0]
+    assert (entry["outcome"], entry["version"], entry["other_versions"], entry["published_name"]) == ("added", "1.3.0.0", ["1.2.3.4"], None)
+    assert plan.operations[0]["op"] == "get_drivers" and plan.operations[0]["expect_equals"] is True
+    assert plan.operations[0]["expect"] == {"value": [NIC_12, STOR]}
+    assert plan.operations[1:] == [{"op": "add_driver", "path": "C:\\drivers\\nic-v13\\cnet68x64.inf", "force_unsigned": False,
+                                    "continue_on_error": False}]
+
+
+def test_the_same_release_twice_in_one_task_is_added_once():
+    disp = package("cdisp.inf", provider="Contoso Graphics", cls="Display")
+    infos = [info("C:\\a\\cdisp.inf", disp), info("C:\\b\\cdisp.inf", disp)]
+    plan = D.plan_present(req("C:\\a", "C:\\b"), INSTALLED, infos, "log")
+    assert [d["outcome"] for d in plan.result["drivers"]] == ["added", "duplicate"]
+    assert [o["path"] for o in plan.operations if o["op"] == "add_driver"] == ["C:\\a\\cdisp.inf"]
+
+
+def test_unreadable_inf_fails_the_task_by_default_and_nothing_is_added():
+    infos = [info("C:\\d\\bad.inf", error=BAD_INF), info("C:\\d\\cdisp.inf", package("cdisp.inf", provider="Contoso Graphics"))]
+    with pytest.raises(D.DriverRefused) as e:
+        D.plan_present(req("C:\\d"), INSTALLED, infos, "C:\\log.txt")
+    assert str(e.value).startswith("1 INF file could not be read, so nothing was added (set on_error=skip to add the others): "
+                                   "Reading 'C:\\d\\bad.inf': DismGetDriverInfo failed with 0xE0000003")
+
+
+def test_unreadable_inf_is_reported_and_skipped_on_request():
+    infos = [info("C:\\d\\bad.inf", error=BAD_INF), info("C:\\d\\cdisp.inf", package("cdisp.inf", provider="Contoso Graphics"))]
+    plan = D.plan_present(req("C:\\d", on_error="skip"), INSTALLED, infos, "log")
+    assert [d["outcome"] for d in plan.result["drivers"]] == ["failed", "added"]
+    assert plan.operations[-1]["continue_on_error"] is True
+
+
+def test_folder_without_inf_files():
+    with pytest.raises(D.DriverRefused) as e:
+        D.plan_present(req("C:\\empty"), INSTALLED, [], "log")
+    assert str(e.value) == "no .inf file found in 'C:\\empty' (set recurse=true to search subfolders)"
+
+
+def test_remove_by_original_published_or_inf_path():
+    assert [o["published_name"] for o in D.plan_absent(req("CNET68X64.inf", state="absent"), INSTALLED, [], "log").operations[1:]] == ["oem0.inf"]
+    assert [o["published_name"] for o in D.plan_absent(req("oem0.inf", state="absent"), INSTALLED, [], "log").operations[1:]] == ["oem0.inf"]
+    plan = D.plan_absent(req("C:\\drivers\\nic\\cnet68x64.inf", state="absent"), INSTALLED,
+                         [info("C:\\drivers\\nic\\cnet68x64.inf", NIC_12)], "log")
+    assert [o["published_name"] for o in plan.operations[1:]] == ["oem0.inf"]
+    assert plan.diff["after"] == {"third_party_drivers": ["oem1.inf  cstor.inf  1.2.3.4  Contoso Storage"]}
+
+
+def test_every_published_copy_is_removed():
+    two = INSTALLED + [package("cnet68x64.inf", version="1.3.0.0", published="oem2.inf")]
+    plan = D.plan_absent(req("cnet68x64.inf", state="absent"), two, [], "log")
+    assert [o["published_name"] for o in plan.operations[1:]] == ["oem0.inf", "oem2.inf"]
+
+
+def test_missing_driver_is_absent_and_unchanged():
+    plan = D.plan_absent(req("nothere.inf", state="absent"), INSTALLED, [], "log")
+    assert not plan.changed and plan.result["drivers"][0]["outcome"] == "absent"
+
+
+def test_inbox_and_boot_critical_refusals():
+    with pytest.raises(D.DriverRefused) as e:
+        D.plan_absent(req("stornvme.inf", state="absent"), INSTALLED, [], "log")
+    assert str(e.value) == "stornvme.inf is a driver that ships with Windows (inbox); DISM never removes inbox drivers; nothing was removed"
+    with pytest.raises(D.DriverRefused) as e:
+        D.plan_absent(req("cstor.inf", state="absent"), INSTALLED, [], "log")
+    assert str(e.value) == ("cstor.inf (oem1.inf) is boot critical: removing it can leave the image unable to boot. Set"
+                            " remove_boot_critical=true to remove it anyway; nothing was removed")
+    plan = D.plan_absent(req("cstor.inf", state="absent", remove_boot_critical=True), INSTALLED, [], "log")
+    assert [o["published_name"] for o in plan.operations[1:]] == ["oem1.inf"]
+
+
+def test_outcome_after_apply_takes_published_names_and_failures():
+    disp = package("cdisp.inf", provider="Contoso Graphics", cls="Display", signature=1)
+    newer = package("cnet68x64.inf", version="1.3.0.0")
+    infos = [info("C:\\d\\cdisp.inf", disp), info("C:\\d\\cnet68x64.inf", newer)]
+    plan = D.plan_present(req("C:\\d", on_error="skip"), INSTALLED, infos, "log")
+    unsigned = {"hresult": 0x800B0100 - (1 << 32), "function": "DismAddDriver", "message": "No signature was present in the subject."}
+    results = [{"op": "get_drivers", "ok": True}, {"op": "add_driver", "ok": False, "error": unsigned}, {"op": "add_driver", "ok": True}]
+    after = [NIC_12, STOR, dict(newer, published_name="oem2.inf")]
+    outcomes = D.present_outcome(plan, results, after, "log")
+    assert [(d["outcome"], d["published_name"]) for d in outcomes] == [("failed", None), ("added", "oem2.inf")]
+    assert outcomes[0]["error"].startswith("Adding 'C:\\d\\cdisp.inf': DismAddDriver failed with 0x800B0100")
