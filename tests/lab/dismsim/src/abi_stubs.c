@@ -79,34 +79,6 @@ HRESULT WINAPI DismApplyUnattend(DismSession Session, PCWSTR UnattendFile, WINBO
     return stub(__func__, 1, Session);
 }
 
-HRESULT WINAPI DismAddDriver(DismSession Session, PCWSTR DriverPath, WINBOOL ForceUnsigned)
-{
-    UNUSED(DriverPath); UNUSED(ForceUnsigned);
-    return stub(__func__, 1, Session);
-}
-
-HRESULT WINAPI DismRemoveDriver(DismSession Session, PCWSTR DriverPath)
-{
-    UNUSED(DriverPath);
-    return stub(__func__, 1, Session);
-}
-
-HRESULT WINAPI DismGetDrivers(DismSession Session, WINBOOL AllDrivers, DismDriverPackage **DriverPackage,
-                              UINT *Count)
-{
-    UNUSED(AllDrivers);
-    CLEAR(DriverPackage); CLEAR(Count);
-    return stub(__func__, 1, Session);
-}
-
-HRESULT WINAPI DismGetDriverInfo(DismSession Session, PCWSTR DriverPath, DismDriver **Driver, UINT *Count,
-                                 DismDriverPackage **DriverPackage)
-{
-    UNUSED(DriverPath);
-    CLEAR(Driver); CLEAR(Count); CLEAR(DriverPackage);
-    return stub(__func__, 1, Session);
-}
-
 HRESULT WINAPI DismGetCapabilities(DismSession Session, DismCapability **Capability, UINT *Count)
 {
     CLEAR(Capability); CLEAR(Count);

@@ -24,4 +24,27 @@ void k32_set_last_error(DWORD code);         /* for kernel32_files.c */
 DWORD WINAPI GetFileAttributesW(const WCHAR *name);
 BOOL WINAPI CreateDirectoryW(const WCHAR *name, LPSECURITY_ATTRIBUTES attrs);
 BOOL WINAPI PathIsDirectoryEmptyW(const WCHAR *name);   /* shlwapi.dll on Windows */
+
+/* Directory enumeration (the helper expands driver folders into .inf files). */
+typedef struct _FILETIME {
+    DWORD dwLowDateTime;
+    DWORD dwHighDateTime;
+} FILETIME;
+typedef struct _WIN32_FIND_DATAW {
+    DWORD dwFileAttributes;
+    FILETIME ftCreationTime;
+    FILETIME ftLastAccessTime;
+    FILETIME ftLastWriteTime;
+    DWORD nFileSizeHigh;
+    DWORD nFileSizeLow;
+    DWORD dwReserved0;
+    DWORD dwReserved1;
+    WCHAR cFileName[260];
+    WCHAR cAlternateFileName[14];
+} WIN32_FIND_DATAW, *LPWIN32_FIND_DATAW;
+_Static_assert(sizeof(WIN32_FIND_DATAW) == 592, "WIN32_FIND_DATAW is 592 bytes");
+#define INVALID_HANDLE_VALUE ((HANDLE)(intptr_t)-1)
+HANDLE WINAPI FindFirstFileW(const WCHAR *pattern, LPWIN32_FIND_DATAW data);
+BOOL WINAPI FindNextFileW(HANDLE h, LPWIN32_FIND_DATAW data);
+BOOL WINAPI FindClose(HANDLE h);
 #endif

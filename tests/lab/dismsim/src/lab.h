@@ -60,6 +60,13 @@
 #define LAB_E_ALREADY_RW        LAB_HR(0xC1420127)
 #define LAB_E_ESD_NOT_MOUNTABLE LAB_HR(0xC142013C)
 #define LAB_E_NEEDS_REMOUNT     LAB_HR(0xC1510114)
+/* Driver servicing (README "The driver model"): HRESULT_FROM_SETUPAPI values and WinTrust. */
+#define LAB_E_NOT_SUPPORTED     LAB_HR(0x80070032)   /* add/remove driver on an online image */
+#define LAB_E_INF_SYNTAX        LAB_HR(0x800F0003)   /* SPAPI_E_GENERAL_SYNTAX */
+#define LAB_E_INF_STYLE         LAB_HR(0x800F0100)   /* SPAPI_E_WRONG_INF_STYLE */
+#define LAB_E_NO_COMPAT_DRIVERS LAB_HR(0x800F0228)   /* SPAPI_E_NO_COMPAT_DRIVERS */
+#define LAB_E_NO_CATALOG        LAB_HR(0x800F022F)   /* SPAPI_E_NO_CATALOG_FOR_OEM_INF */
+#define LAB_E_NO_SIGNATURE      LAB_HR(0x800B0100)   /* TRUST_E_NOSIGNATURE */
 
 #define LAB_FAILED(hr)          ((hr) < 0)
 
@@ -292,6 +299,44 @@ HRESULT features_enable(lab_session *s, const lab_enable_args *a, lab_progress *
 HRESULT features_disable(lab_session *s, const char *names, const char *package, int remove_payload,
                          lab_progress *p);
 char *lab_boot_id(void);                         /* contents of state/boot-id, "0" if absent */
+
+/* ---- inf_parse.c: driver INF files ---- */
+typedef struct lab_inf_driver {
+    char *manufacturer, *description, *hardware_id;
+    unsigned arch;           /* PROCESSOR_ARCHITECTURE: 9 amd64, 0 x86, 12 arm64 */
+    char *service;           /* AddService of the install section, or NULL */
+    char *compatible_ids;    /* the model line's further ids, comma-separated, or NULL */
+} lab_inf_driver;
+typedef struct lab_inf {
+    char *class_name, *class_guid, *provider;
+    char *catalog, *catalog_amd64, *catalog_x86;   /* CatalogFile[.NTamd64|.NTx86] or NULL */
+    lab_systime date;        /* DriverVer */
+    unsigned version[4];
+    int boot_start;          /* a service of the package has StartType 0 */
+    lab_inf_driver *drivers;
+    size_t driver_count;
+    char **files_any, **files_amd64, **files_x86;  /* [SourceDisksFiles[.amd64|.x86]] */
+    size_t files_any_count, files_amd64_count, files_x86_count;
+} lab_inf;
+HRESULT inf_parse(const char *lab_path, const char *win_path, lab_inf *out);
+const char *inf_catalog_for(const lab_inf *inf, unsigned arch);
+int inf_has_arch(const lab_inf *inf, unsigned arch);
+void inf_keep_arch(lab_inf *inf, unsigned arch);  /* drops the other architectures' entries */
+void inf_driver_free(lab_inf_driver *x);
+void inf_free(lab_inf *inf);
+
+/* ---- model_drivers.c, model_driver_change.c: the image's driver store ---- */
+typedef struct lab_driver_pkg {
+    char *published, *original, *catalog, *class_name, *class_guid, *class_desc, *provider;
+    int inbox, boot_critical, signature;   /* DismDriverSignature */
+    lab_systime date;
+    unsigned version[4];
+} lab_driver_pkg;
+HRESULT drivers_list(const lab_session *s, int all, lab_driver_pkg **out, size_t *count);
+HRESULT drivers_info(const lab_session *s, const char *path, lab_driver_pkg *pkg, lab_inf *inf);
+HRESULT drivers_add(const lab_session *s, const char *path, int force_unsigned);
+HRESULT drivers_remove(const lab_session *s, const char *published);
+void driver_pkg_free(lab_driver_pkg *p);
 
 /* ---- model_health.c ---- */
 HRESULT health_check(lab_session *s, int scan, lab_progress *p, int *state_out);

@@ -51,6 +51,30 @@ HRESULT image_missing(const char *lab, const char *win_path); /* 0x80070002, or 
 /* Windows' read-only attribute: no write bit in the mode, or not writable for us. */
 int image_is_read_only(const char *lab_path);
 
+/* model_drivers.c: the driver store of an image (README "The driver model"). */
+typedef struct lab_store_entry {
+    char *published;         /* oemN.inf, or an inbox driver's own INF name */
+    int inbox;
+    char *original;          /* the INF's file name as staged */
+    char *folder;            /* FileRepository\<folder> */
+} lab_store_entry;
+typedef struct lab_store {
+    char *path;              /* lab path of <Windows>/System32/DriverStore/LabDriverStore.txt */
+    char *repo;              /* lab path of .../DriverStore/FileRepository */
+    char *inf_dir;           /* lab path of <Windows>/INF */
+    char *arch_name;         /* amd64 | x86 */
+    unsigned arch;           /* 9 | 0 */
+    lab_store_entry *items;
+    size_t count;
+} lab_store;
+HRESULT store_open(const lab_session *s, lab_store *st, int *lock_fd);   /* lock, then read */
+HRESULT store_save(const lab_store *st);
+void store_close(lab_store *st, int lock_fd);
+int store_find(const lab_store *st, const char *published);
+char *store_inf_path(const lab_store *st, const lab_store_entry *e);    /* lab path of the staged INF */
+char *lab_find_ci(const char *dir, const char *name);  /* dir/name with the on-disk spelling, NULL if absent */
+int catalog_is_signed(const char *lab_cat);
+
 /* The simulated running OS: drives/<letter>, letter from DISM_LAB_SYSTEM_DRIVE (C). */
 char *online_root_lab(void);
 #endif

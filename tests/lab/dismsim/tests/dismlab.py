@@ -63,6 +63,15 @@ STATE_NOT_PRESENT, STATE_UNINSTALL_PENDING, STATE_STAGED, STATE_REMOVED = 0, 1, 
 STATE_INSTALLED, STATE_INSTALL_PENDING = 4, 5
 RESTART_NO, RESTART_POSSIBLE, RESTART_REQUIRED = 0, 1, 2
 PACKAGE_NONE, PACKAGE_NAME, PACKAGE_PATH = 0, 1, 2
+# Driver servicing (README "The driver model")
+E_NOT_SUPPORTED = 0x80070032
+SPAPI_E_GENERAL_SYNTAX = 0x800F0003
+SPAPI_E_WRONG_INF_STYLE = 0x800F0100
+SPAPI_E_NO_COMPAT_DRIVERS = 0x800F0228
+SPAPI_E_NO_CATALOG_FOR_OEM_INF = 0x800F022F
+TRUST_E_NOSIGNATURE = 0x800B0100
+SIGNATURE_UNKNOWN, SIGNATURE_UNSIGNED, SIGNATURE_SIGNED = 0, 1, 2
+ARCH_X86, ARCH_AMD64 = 0, 9
 WIM_E_READONLY_COMMIT = 0xC142010C
 WIM_E_DIR_ALREADY_MOUNTED = 0xC1420113
 WIM_E_DIR_NOT_EMPTY = 0xC1420114
@@ -138,6 +147,36 @@ class DismFeatureInfo(ctypes.Structure):
                 ("CustomPropertyCount", ctypes.c_uint)]
 
 
+class DismDriverPackage(ctypes.Structure):
+    _pack_ = 1
+    _fields_ = [("PublishedName", PCWSTR), ("OriginalFileName", PCWSTR), ("InBox", ctypes.c_int),
+                ("CatalogFile", PCWSTR), ("ClassName", PCWSTR), ("ClassGuid", PCWSTR),
+                ("ClassDescription", PCWSTR), ("BootCritical", ctypes.c_int), ("DriverSignature", ctypes.c_int),
+                ("ProviderName", PCWSTR), ("Date", SYSTEMTIME), ("MajorVersion", ctypes.c_uint),
+                ("MinorVersion", ctypes.c_uint), ("Build", ctypes.c_uint), ("Revision", ctypes.c_uint)]
+
+
+class DismDriver(ctypes.Structure):
+    _pack_ = 1
+    _fields_ = [("ManufacturerName", PCWSTR), ("HardwareDescription", PCWSTR), ("HardwareId", PCWSTR),
+                ("Architecture", ctypes.c_uint), ("ServiceName", PCWSTR), ("CompatibleIds", PCWSTR),
+                ("ExcludeIds", PCWSTR)]
+
+
+class FILETIME(ctypes.Structure):
+    _fields_ = [("dwLowDateTime", ctypes.c_uint32), ("dwHighDateTime", ctypes.c_uint32)]
+
+
+class WIN32_FIND_DATAW(ctypes.Structure):
+    """Natural alignment, as in the Windows SDK."""
+    _fields_ = [("dwFileAttributes", ctypes.c_uint32), ("ftCreationTime", FILETIME),
+                ("ftLastAccessTime", FILETIME), ("ftLastWriteTime", FILETIME), ("nFileSizeHigh", ctypes.c_uint32),
+                ("nFileSizeLow", ctypes.c_uint32), ("dwReserved0", ctypes.c_uint32), ("dwReserved1", ctypes.c_uint32),
+                ("cFileName", ctypes.c_uint16 * 260), ("cAlternateFileName", ctypes.c_uint16 * 14)]
+
+
+assert ctypes.sizeof(DismDriverPackage) == 100 and ctypes.sizeof(DismDriver) == 52
+assert ctypes.sizeof(WIN32_FIND_DATAW) == 592
 assert ctypes.sizeof(DismFeature) == 12 and ctypes.sizeof(DismFeatureInfo) == 44
 assert ctypes.sizeof(DismCustomProperty) == 24
 assert ctypes.sizeof(DismImageInfo) == 140 and ctypes.sizeof(DismMountedImageInfo) == 28
@@ -213,6 +252,12 @@ class Dism:
             "DismRemountImage": _declare(self.lib, "DismRemountImage", p),
             "DismCleanupMountpoints": _declare(self.lib, "DismCleanupMountpoints"),
             "DismCommitImage": _declare(self.lib, "DismCommitImage", u, ctypes.c_uint32, vp, PROGRESS, vp),
+            "DismAddDriver": _declare(self.lib, "DismAddDriver", u, p, ctypes.c_int),
+            "DismRemoveDriver": _declare(self.lib, "DismRemoveDriver", u, p),
+            "DismGetDrivers": _declare(self.lib, "DismGetDrivers", u, ctypes.c_int, ctypes.POINTER(vp),
+                                       ctypes.POINTER(u)),
+            "DismGetDriverInfo": _declare(self.lib, "DismGetDriverInfo", u, p, ctypes.POINTER(vp), ctypes.POINTER(u),
+                                          ctypes.POINTER(vp)),
             "DismGetReservedStorageState": _declare(self.lib, "DismGetReservedStorageState", u,
                                                     ctypes.POINTER(ctypes.c_uint32)),
         }
@@ -223,6 +268,14 @@ class Dism:
             getattr(self.k32, name).restype = ctypes.c_int
         self.k32.WaitForSingleObject.argtypes = [vp, ctypes.c_uint32]
         self.k32.WaitForSingleObject.restype = ctypes.c_uint32
+        self.k32.FindFirstFileW.argtypes = [vp, ctypes.POINTER(WIN32_FIND_DATAW)]
+        self.k32.FindFirstFileW.restype = vp
+        self.k32.FindNextFileW.argtypes = [vp, ctypes.POINTER(WIN32_FIND_DATAW)]
+        self.k32.FindNextFileW.restype = ctypes.c_int
+        self.k32.FindClose.argtypes = [vp]
+        self.k32.FindClose.restype = ctypes.c_int
+        self.k32.GetLastError.argtypes = []
+        self.k32.GetLastError.restype = ctypes.c_uint32
 
     # -- process --
     def initialize(self, level: int = 2, log: str | None = None, scratch: str | None = None) -> int:
@@ -379,6 +432,72 @@ class Dism:
         hr = self.raw["DismDisableFeature"](sid, wstr(names), wstr(package), int(remove_payload), cancel,
                                             self._recorder(calls, progress), None)
         return hr, calls
+
+    # -- drivers --
+    def add_driver(self, sid: int, path: str, force_unsigned: bool = False) -> int:
+        return self.raw["DismAddDriver"](sid, wstr(path), int(force_unsigned))
+
+    def remove_driver(self, sid: int, published: str) -> int:
+        return self.raw["DismRemoveDriver"](sid, wstr(published))
+
+    def drivers(self, sid: int, all_drivers: bool = False):
+        """DismGetDrivers -> (hr, [package dict]) in store order."""
+        ptr, count = ctypes.c_void_p(), ctypes.c_uint(0xDEAD)
+        hr = self.raw["DismGetDrivers"](sid, int(all_drivers), ctypes.byref(ptr), ctypes.byref(count))
+        out = read_array(ptr.value, count.value, DismDriverPackage, package_dict)
+        assert self.delete(ptr.value) == S_OK
+        return hr, out
+
+    def driver_info(self, sid: int, path: str, want_package: bool = True):
+        """DismGetDriverInfo -> (hr, [driver dict], package dict or None); each block deleted on its own."""
+        ptr, count, pkg = ctypes.c_void_p(), ctypes.c_uint(0xDEAD), ctypes.c_void_p(0xDEAD)
+        hr = self.raw["DismGetDriverInfo"](sid, wstr(path), ctypes.byref(ptr), ctypes.byref(count),
+                                           ctypes.byref(pkg) if want_package else None)
+        drivers = read_array(ptr.value, count.value, DismDriver, driver_dict)
+        package = package_dict(DismDriverPackage.from_address(pkg.value)) if want_package and pkg.value else None
+        assert self.delete(ptr.value) == S_OK
+        if want_package:
+            assert self.delete(pkg.value) == S_OK
+        return hr, drivers, package
+
+    # -- kernel32 directory enumeration --
+    def find_files(self, pattern: str):
+        """FindFirstFileW/FindNextFileW/FindClose -> (last error, [(name, attributes, size)])."""
+        data = WIN32_FIND_DATAW()
+        handle = self.k32.FindFirstFileW(wstr(pattern), ctypes.byref(data))
+        if handle in (None, 0, ctypes.c_void_p(-1).value):
+            return self.k32.GetLastError(), []
+        out = []
+        while True:
+            out.append((find_name(data), data.dwFileAttributes,
+                        (data.nFileSizeHigh << 32) | data.nFileSizeLow))
+            if not self.k32.FindNextFileW(handle, ctypes.byref(data)):
+                break
+        error = self.k32.GetLastError()
+        assert self.k32.FindClose(handle) == 1
+        return error, out
+
+
+def find_name(data: WIN32_FIND_DATAW) -> str:
+    units = list(data.cFileName)
+    return b"".join(u.to_bytes(2, "little") for u in units[:units.index(0)]).decode("utf-16-le")
+
+
+def package_dict(p: DismDriverPackage) -> dict:
+    return {
+        "published_name": read_wstr(p.PublishedName), "original_file_name": read_wstr(p.OriginalFileName),
+        "inbox": p.InBox, "catalog_file": read_wstr(p.CatalogFile), "class_name": read_wstr(p.ClassName),
+        "class_guid": read_wstr(p.ClassGuid), "class_description": read_wstr(p.ClassDescription),
+        "boot_critical": p.BootCritical, "signature": p.DriverSignature, "provider": read_wstr(p.ProviderName),
+        "date": (p.Date.wYear, p.Date.wMonth, p.Date.wDay, p.Date.wDayOfWeek),
+        "version": (p.MajorVersion, p.MinorVersion, p.Build, p.Revision),
+    }
+
+
+def driver_dict(x: DismDriver) -> dict:
+    return {"manufacturer": read_wstr(x.ManufacturerName), "description": read_wstr(x.HardwareDescription),
+            "hardware_id": read_wstr(x.HardwareId), "arch": x.Architecture, "service": read_wstr(x.ServiceName),
+            "compatible_ids": read_wstr(x.CompatibleIds), "exclude_ids": read_wstr(x.ExcludeIds)}
 
 
 def read_array(address: int | None, count: int, struct, convert) -> list:
