@@ -99,6 +99,17 @@ HRESULTS: dict[int, HResultInfo] = {
     0x800F0922: _e("CBS_E_INSTALLERS_FAILED", "An advanced installer failed while the change was applied."),
     0x800F0950: _e("CBS_E_INVALID_WINDOWS_UPDATE_COUNT", "Windows Update could not provide the payload.", _SOURCE_HINT),
     0x800F0954: _e("CBS_E_INVALID_WINDOWS_UPDATE_COUNT_WSUS", "WSUS could not provide the payload.", _SOURCE_HINT),
+    # SetupAPI / code integrity, from driver servicing
+    0x800F0003: _e("SPAPI_E_GENERAL_SYNTAX", "The INF file has a syntax error.",
+                   "Fix the INF named in DISM's message, or leave it out (on_error=skip adds the others)."),
+    0x800F0100: _e("SPAPI_E_WRONG_INF_STYLE", "The file is not a valid driver INF (no [Version] section or Signature).",
+                   "Point 'driver' at the package's .inf file, or leave this one out (on_error=skip adds the others)."),
+    0x800F0228: _e("SPAPI_E_NO_COMPAT_DRIVERS", "The driver package has no driver for this image's architecture.",
+                   "Use the package built for the image's architecture (x64 or x86)."),
+    0x800F022F: _e("SPAPI_E_NO_CATALOG_FOR_OEM_INF", "The INF names no catalog file, so the package is unsigned.",
+                   "Use a signed package, or set force_unsigned=true for an x64 image (for testing only)."),
+    0x800B0100: _e("TRUST_E_NOSIGNATURE", "The driver package is not signed.",
+                   "Use a signed package, or set force_unsigned=true for an x64 image (for testing only)."),
     # WIMGAPI / mount layer: no published names, labels are ours
     0xC1420113: _label("WIM_MOUNT_DIR_IN_USE", "The mount folder already holds a mounted image.",
                        "Use another mount folder, or unmount the image that is mounted there."),
