@@ -190,8 +190,8 @@ def test_add_driver_offline_stages_oem0(dism, offline, initialized):
     assert pkg["class_guid"] == "{4d36e972-e325-11ce-bfc1-08002be10318}" and pkg["provider"] == "Contoso Networks"
     assert pkg["version"] == (1, 2, 3, 4) and pkg["date"] == (2023, 3, 14, 2) and pkg["boot_critical"] == 0
     folder = pathlib.PureWindowsPath(pkg["original_file_name"]).parent
-    assert pkg["original_file_name"].startswith(MOUNT + "\\Windows\\System32\\DriverStore\\FileRepository\\"
-                                                 "cnet68x64.inf_amd64_")
+    staged_prefix = MOUNT + "\\Windows\\System32\\DriverStore\\FileRepository\\cnet68x64.inf_amd64_"
+    assert pkg["original_file_name"].startswith(staged_prefix)
     staged = windows(initialized) / "System32/DriverStore/FileRepository" / folder.name
     assert sorted(p.name for p in staged.iterdir()) == ["cnet68x64.cat", "cnet68x64.inf", "cnet68x64.sys"]
     assert (windows(initialized) / "INF/oem0.inf").read_bytes() == (initialized.drive() / "drivers/nic/cnet68x64.inf").read_bytes()
@@ -299,7 +299,7 @@ def test_x86_image_accepts_unsigned_and_needs_x86_models(dism, initialized):
     assert dism.add_driver(sid, STORAGE) == d.S_OK
     pkgs = oem(dism, sid)
     assert pkgs["oem0.inf"]["class_name"] == "Ports" and pkgs["oem1.inf"]["catalog_file"] == "cstor32.cat"
-    hr, drivers, _ = dism.driver_info(sid, "oem1.inf")
+    hr, drivers, _package = dism.driver_info(sid, "oem1.inf")
     assert hr == d.S_OK and [x["arch"] for x in drivers] == [d.ARCH_X86]   # only the image's architecture
     staged = windows(initialized) / "System32/DriverStore/FileRepository"
     assert sorted(p.name for p in next(staged.glob("cstor.inf_x86_*")).iterdir()) == \
@@ -325,7 +325,7 @@ def test_find_files_lists_a_folder_like_windows(dism, lab):
     assert error == 18   # ERROR_NO_MORE_FILES
     assert [e[0] for e in entries] == [".", "..", "broken", "display", "nic", "nic-v13", "README.txt", "storage",
                                        "x86only"]
-    assert all(attrs == 0x10 for name, attrs, _ in entries if name != "README.txt")
+    assert all(entry[1] == 0x10 for entry in entries if entry[0] != "README.txt")
     readme = dict((n, (a, s)) for n, a, s in entries)["README.txt"]
     assert readme == (0x80, (lab.drive() / "drivers/README.txt").stat().st_size)
 

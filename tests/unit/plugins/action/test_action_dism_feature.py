@@ -20,8 +20,8 @@ class Host:
         results = []
         for op in request["operations"]:
             if op["op"] == "get_features":
-                results.append(ok("get_features", [{"name": "TelnetClient", "state": self.state, "display_name": "Telnet Client",
-                                                     "restart": 0, "parents": []}]))
+                feature = {"name": "TelnetClient", "state": self.state, "display_name": "Telnet Client", "restart": 0, "parents": []}
+                results.append(ok("get_features", [feature]))
             elif op["op"] == "get_feature_info":
                 results.append(ok("get_feature_info", {"name": "TelnetClient", "state": self.state}))
             elif op["op"] == "disable_feature":
