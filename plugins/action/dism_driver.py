@@ -69,10 +69,13 @@ class ActionModule(DismActionBase):
             return batch
 
         plan, applied = self.read_plan_apply(client, read, planner, apply_request, context, log_path,
-                                             allow_failures=request.on_error == "skip")
+                                             allow_failures=request.state == "present" and request.on_error == "skip")
         result: dict[str, t.Any] = {"drivers": plan.result["drivers"], "changed": plan.changed, "reboot_required": False}
         if applied is not None:
             results = applied.response["results"]
+            if len(results) != len(plan.operations) + 1 or not results[-1].get("ok"):
+                raise DismTaskFailed({"msg": "%s: DISM did not list the drivers after the change; check the image with"
+                                      " winimaging.dism.dism_driver_info." % context, "changed": True})
             after = results[-1]["value"] or []
             if request.state == "present":
                 result["drivers"] = present_outcome(plan, results, after, log_path)

@@ -26,6 +26,7 @@ using System.Collections;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Runtime.InteropServices;
+using System.Text;
 using System.Threading;
 
 namespace ansible_collections.winimaging.dism.plugins.module_utils._DismHelper
@@ -2222,10 +2223,11 @@ namespace ansible_collections.winimaging.dism.plugins.module_utils._DismHelper
     {
         public static bool Holds(object value, IDictionary expect, IDictionary args)
         {
-            if (Args.GetBool(args, "expect_equals", false))
+            if (Args.GetBool(args, "expect_same_set", false))
             {
-                // The whole value must be as the plan saw it: expect = {"value": <the value>}.
-                return ValuesEqual(value, expect["value"]);
+                // A list value must hold the same elements as the plan saw, in any order, compared by
+                // the keys named in expect["key"]: expect = {"key": [...], "value": [...]}.
+                return SameSet(value as IList, Args.GetList(expect, "value"), Args.GetStringList(expect, "key"));
             }
             IDictionary subject = value as IDictionary;
             string skipKey = null;
@@ -2283,6 +2285,46 @@ namespace ansible_collections.winimaging.dism.plugins.module_utils._DismHelper
                 }
             }
             return true;
+        }
+
+        private static bool SameSet(IList actual, IList expected, string[] keys)
+        {
+            if (actual == null || expected == null || keys == null || actual.Count != expected.Count)
+            {
+                return false;
+            }
+            List<string> left = new List<string>();
+            List<string> right = new List<string>();
+            foreach (object item in actual)
+            {
+                left.Add(KeyOf(item as IDictionary, keys));
+            }
+            foreach (object item in expected)
+            {
+                right.Add(KeyOf(item as IDictionary, keys));
+            }
+            left.Sort(StringComparer.Ordinal);
+            right.Sort(StringComparer.Ordinal);
+            for (int i = 0; i < left.Count; i++)
+            {
+                if (left[i] != right[i])
+                {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        private static string KeyOf(IDictionary item, string[] keys)
+        {
+            StringBuilder key = new StringBuilder();
+            foreach (string name in keys)
+            {
+                object part = item == null || !item.Contains(name) ? null : item[name];
+                key.Append(part == null ? "\u0000" : Convert.ToString(part, CultureInfo.InvariantCulture).ToUpperInvariant());
+                key.Append('\u0001');
+            }
+            return key.ToString();
         }
 
         /// <summary>Numbers by value, strings ordinally, lists element-wise, dicts key by key.</summary>

@@ -43,7 +43,12 @@ def identity(package: dict[str, t.Any]) -> tuple[str, str, str]:
 
 
 def release(package: dict[str, t.Any]) -> tuple[tuple[str, str, str], str, str | None]:
-    return identity(package), package.get("version") or "", package.get("date")
+    """Identity, version and date; DriverVer dates are days, so times (and time zones) are ignored."""
+    return identity(package), package.get("version") or "", (package.get("date") or "")[:10] or None
+
+
+def _version_key(version: str) -> tuple[int, ...]:
+    return tuple(int(p) if p.isdigit() else 0 for p in (version or "").split("."))
 
 
 def driver_facts(package: dict[str, t.Any] | None, **extra: t.Any) -> dict[str, t.Any]:
@@ -75,9 +80,13 @@ def _diff(before: list[dict[str, t.Any]], after: list[dict[str, t.Any]]) -> dict
 
 
 def _unchanged_precondition(installed: list[dict[str, t.Any]]) -> dict[str, t.Any]:
-    """The apply batch's precondition: the third-party driver list is exactly what the plan saw."""
-    third_party = [d for d in installed if not d.get("inbox")]
-    return {"op": "get_drivers", "all": False, "expect_equals": True, "expect": {"value": third_party}}
+    """The apply batch's precondition: the image's drivers are what the plan saw.
+
+    The same call as the read (all drivers), compared as a set of published names and versions,
+    so the order DISM lists them in does not matter.
+    """
+    return {"op": "get_drivers", "all": True, "expect_same_set": True,
+            "expect": {"key": ["published_name", "version"], "value": installed}}
 
 
 def plan_present(request: DriverRequest, installed: list[dict[str, t.Any]], infos: list[dict[str, t.Any]],
@@ -106,7 +115,7 @@ def plan_present(request: DriverRequest, installed: list[dict[str, t.Any]], info
             outcomes.append(driver_facts(package, inf=info["path"], published_name=None, outcome="duplicate", error=None))
             continue
         planned.add(key)
-        others = sorted(d["version"] for d in installed if not d.get("inbox") and identity(d) == key[0])
+        others = sorted((d["version"] for d in installed if not d.get("inbox") and identity(d) == key[0]), key=_version_key)
         outcomes.append(driver_facts(package, inf=info["path"], published_name=None, inbox=False, outcome="added",
                                      error=None, other_versions=others))
         to_add.append(info)
@@ -124,11 +133,16 @@ def plan_present(request: DriverRequest, installed: list[dict[str, t.Any]], info
 
 
 def _find(installed: list[dict[str, t.Any]], name: str) -> list[dict[str, t.Any]]:
+    """Third-party drivers by published or original name; inbox ones only when no third-party one matches."""
     folded = name.casefold()
-    published = [d for d in installed if (d.get("published_name") or "").casefold() == folded]
-    if published:
-        return published
-    return [d for d in installed if ntpath.basename(d.get("original_file_name") or "").casefold() == folded]
+    for candidates in ([d for d in installed if not d.get("inbox")], [d for d in installed if d.get("inbox")]):
+        published = [d for d in candidates if (d.get("published_name") or "").casefold() == folded]
+        if published:
+            return published
+        original = [d for d in candidates if ntpath.basename(d.get("original_file_name") or "").casefold() == folded]
+        if original:
+            return original
+    return []
 
 
 def plan_absent(request: DriverRequest, installed: list[dict[str, t.Any]], infos: list[dict[str, t.Any]],
@@ -141,7 +155,13 @@ def plan_absent(request: DriverRequest, installed: list[dict[str, t.Any]], infos
     for name in request.driver:
         if is_path(name):
             info = info_by_path.get(name)
-            if info is None or not info.get("ok"):
+            if info is None and name.lower().endswith(".inf"):
+                refusals.append("'%s' could not be read" % name)
+                continue
+            if info is None:
+                refusals.append("state=absent takes INF files, original INF names or published names, not the folder '%s'" % name)
+                continue
+            if not info.get("ok"):
                 failure = failure_from_helper((info or {}).get("error") or {}, "Reading '%s'" % name, log_path)
                 refusals.append(failure.msg)
                 continue
@@ -187,7 +207,7 @@ def present_outcome(plan: Plan, results: list[dict[str, t.Any]], after: list[dic
             outcomes.append(dict(entry, outcome="failed", error=failure.msg))
             continue
         key = ((entry["original_file_name"] or "").casefold(), (entry["provider_name"] or "").casefold(),
-               (entry["class_guid"] or "").casefold()), entry["version"] or "", entry["date"]
+               (entry["class_guid"] or "").casefold()), entry["version"] or "", (entry["date"] or "")[:10] or None
         staged = by_release.get(key)
         outcomes.append(dict(entry, published_name=staged["published_name"] if staged else None,
                              signature=enum_name(DRIVER_SIGNATURES, staged.get("signature")) if staged else entry["signature"]))

@@ -180,3 +180,14 @@ def test_driver_info_reads_inf_identity_and_lists_inbox_on_request(lab, host, tm
     assert (info["provider_name"], info["class_name"], info["version"], info["boot_critical"]) == (
         "Contoso Storage", "SCSIAdapter", "2.0.1.15", True)
     assert {h["architecture"] for h in info["hardware"]} == {"x64", "x86"}
+
+
+def test_a_failed_removal_is_a_failure_even_with_skip(lab, host, tmp_path):
+    mount(lab, tmp_path)
+    play(lab, tmp_path, driver(driver=["C:\\drivers\\nic"]))
+    lab.fault(host, "DismRemoveDriver", 1, "0x80070005", "Access is denied.")
+    res = play(lab, tmp_path, driver(driver=["cnet68x64.inf"], state="absent", on_error="skip")).task("driver").result
+    assert res["failed"] is True and res["hresult"] == "0x80070005"
+    assert res["msg"].startswith("Removing driver cnet68x64.inf in the image at 'C:\\mount\\d': DismRemoveDriver failed with"
+                                 " 0x80070005 ERROR_ACCESS_DENIED.")
+    assert third_party(lab, tmp_path) == [("oem0.inf", "cnet68x64.inf", "1.2.3.4")]

@@ -57,8 +57,9 @@ def test_new_version_is_added_and_reports_the_version_there():
     assert plan.changed
     entry = plan.result["drivers"][0]
     assert (entry["outcome"], entry["version"], entry["other_versions"], entry["published_name"]) == ("added", "1.3.0.0", ["1.2.3.4"], None)
-    assert plan.operations[0]["op"] == "get_drivers" and plan.operations[0]["expect_equals"] is True
-    assert plan.operations[0]["expect"] == {"value": [NIC_12, STOR]}
+    assert plan.operations[0]["op"] == "get_drivers" and plan.operations[0]["expect_same_set"] is True
+    assert plan.operations[0]["all"] is True
+    assert plan.operations[0]["expect"] == {"key": ["published_name", "version"], "value": INSTALLED}
     assert plan.operations[1:] == [{"op": "add_driver", "path": "C:\\drivers\\nic-v13\\cnet68x64.inf", "force_unsigned": False,
                                     "continue_on_error": False}]
 
@@ -99,6 +100,27 @@ def test_remove_by_original_published_or_inf_path():
                          [info("C:\\drivers\\nic\\cnet68x64.inf", NIC_12)], "log")
     assert [o["published_name"] for o in plan.operations[1:]] == ["oem0.inf"]
     assert plan.diff["after"] == {"third_party_drivers": ["oem1.inf  cstor.inf  1.2.3.4  Contoso Storage"]}
+
+
+def test_a_third_party_copy_is_found_before_an_inbox_driver_of_the_same_name():
+    inbox = package("e1d68x64.inf", provider="Microsoft", inbox=True)
+    vendor = package("e1d68x64.inf", provider="Intel", published="oem3.inf")
+    plan = D.plan_absent(req("e1d68x64.inf", state="absent"), [inbox, vendor], [], "log")
+    assert [o["published_name"] for o in plan.operations[1:]] == ["oem3.inf"]
+
+
+def test_a_folder_is_refused_for_absent():
+    with pytest.raises(D.DriverRefused, match="state=absent takes INF files, original INF names or published names, not the folder"):
+        D.plan_absent(req("C:\\drivers\\nic", state="absent"), INSTALLED, [], "log")
+
+
+def test_other_versions_sort_numerically_and_dates_compare_by_day():
+    installed = [package("cnet68x64.inf", version="10.0.9", published="oem0.inf"),
+                 package("cnet68x64.inf", version="10.0.10", published="oem1.inf")]
+    plan = D.plan_present(req("C:\\n"), installed, [info("C:\\n\\cnet68x64.inf", package("cnet68x64.inf", version="11.0"))], "log")
+    assert plan.result["drivers"][0]["other_versions"] == ["10.0.9", "10.0.10"]
+    same_day = dict(NIC_12, date="2026-01-02T05:00:00.000")
+    assert D.release(same_day) == D.release(NIC_12)
 
 
 def test_every_published_copy_is_removed():
