@@ -119,6 +119,21 @@ class Lab:
         return PlaybookRun(rc=proc.returncode, stdout=proc.stdout + proc.stderr, results=results)
 
 
+def module_task(module: str, title: str, **args: t.Any) -> str:
+    """One ignore_errors task of a winimaging.dism module, as YAML, with the arguments quoted."""
+    lines = ["- name: %s" % title, "  winimaging.dism.%s:" % module]
+    for key, value in args.items():
+        if isinstance(value, bool):
+            value = str(value).lower()
+        elif isinstance(value, list):
+            value = "[%s]" % ", ".join("'%s'" % v for v in value)
+        elif isinstance(value, str):
+            value = "'%s'" % value
+        lines.append("    %s: %s" % (key, value))
+    lines.append("  ignore_errors: true")
+    return "\n".join(lines)
+
+
 def start_lab(base: pathlib.Path, hosts: int = 2) -> Lab:
     subprocess.run([sys.executable, str(LABCTL), "up", "--hosts", str(hosts), "--port", "0", "--base-dir", str(base)],
                    check=True, capture_output=True, text=True, timeout=900)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from lablib import module_task as task
+
 pytestmark = pytest.mark.lab
 
 LOG = "%WINDIR%\\Logs\\DISM\\dism.log"
@@ -15,20 +17,6 @@ WIM = "C:\\images\\win11.wim"
 def host(lab):
     lab.labctl("reset", "win1")
     return "win1"
-
-
-def task(module, title, **args):
-    lines = ["- name: %s" % title, "  winimaging.dism.%s:" % module]
-    for key, value in args.items():
-        if isinstance(value, bool):
-            value = str(value).lower()
-        elif isinstance(value, list):
-            value = "[%s]" % ", ".join("'%s'" % v for v in value)
-        elif isinstance(value, str):
-            value = "'%s'" % value
-        lines.append("    %s: %s" % (key, value))
-    lines.append("  ignore_errors: true")
-    return "\n".join(lines)
 
 
 def feature(title="feature", **args):
