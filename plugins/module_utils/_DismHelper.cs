@@ -920,6 +920,90 @@ namespace ansible_collections.winimaging.dism.plugins.module_utils._DismHelper
     /// <summary>Typed access to the request's loosely typed values (PowerShell or JSON input).</summary>
     internal static class Args
     {
+        private const string PSObjectTypeName = "System.Management.Automation.PSObject";
+
+        /// <summary>
+        /// A deep copy of a request value in the executor's plain shapes: Hashtable (string keys),
+        /// ArrayList, string, bool, numbers, null. What ansible-core 2.19's exec wrapper hands a
+        /// module (ConvertFrom-Json | Convert-JsonObject) can hold list items wrapped in PSObject,
+        /// object[] instead of ArrayList, Int32 or Int64, and, under PowerShell 7, DateTime for a
+        /// string that looked like an ISO date; the rest of the executor sees none of that.
+        /// </summary>
+        public static object Normalize(object value)
+        {
+            value = Unwrap(value);
+            if (value == null || value is string || value is bool || IsNumber(value))
+            {
+                return value;
+            }
+            if (value is DateTime)
+            {
+                // Newtonsoft's ISO parse, undone: "2024-01-02T03:04:05", "...Z", "...+01:00".
+                return ((DateTime)value).ToString("yyyy-MM-dd'T'HH:mm:ss.FFFFFFFK", CultureInfo.InvariantCulture);
+            }
+            if (value is DateTimeOffset)
+            {
+                return ((DateTimeOffset)value).ToString("yyyy-MM-dd'T'HH:mm:ss.FFFFFFFzzz", CultureInfo.InvariantCulture);
+            }
+            if (value is char)
+            {
+                return value.ToString();
+            }
+            IDictionary dict = value as IDictionary;
+            if (dict != null)
+            {
+                Hashtable plain = new Hashtable(StringComparer.Ordinal);
+                foreach (DictionaryEntry entry in dict)
+                {
+                    string key = Unwrap(entry.Key) as string;
+                    if (key == null)
+                    {
+                        throw new ArgumentException(String.Format("request keys must be strings, got {0}",
+                            entry.Key == null ? "null" : Unwrap(entry.Key).GetType().FullName));
+                    }
+                    plain[key] = Normalize(entry.Value);
+                }
+                return plain;
+            }
+            IEnumerable items = value as IEnumerable;
+            if (items != null)
+            {
+                ArrayList list = new ArrayList();
+                foreach (object item in items)
+                {
+                    list.Add(Normalize(item));
+                }
+                return list;
+            }
+            return value;
+        }
+
+        /// <summary>The object inside a PSObject (by reflection: no reference to PowerShell).</summary>
+        public static object Unwrap(object value)
+        {
+            // A PSObject can wrap another PSObject; the depth bound only guards against a cycle.
+            for (int depth = 0; value != null && depth < 16; depth++)
+            {
+                Type type = value.GetType();
+                if (!String.Equals(type.FullName, PSObjectTypeName, StringComparison.Ordinal))
+                {
+                    return value;
+                }
+                System.Reflection.PropertyInfo baseObject = type.GetProperty("BaseObject");
+                if (baseObject == null)
+                {
+                    return value;
+                }
+                object inner = baseObject.GetValue(value, null);
+                if (Object.ReferenceEquals(inner, value))
+                {
+                    return value;
+                }
+                value = inner;
+            }
+            return value;
+        }
+
         public static object Get(IDictionary dict, string key)
         {
             if (dict == null || !dict.Contains(key))
@@ -1325,6 +1409,8 @@ namespace ansible_collections.winimaging.dism.plugins.module_utils._DismHelper
             IList operations;
             try
             {
+                // Made plain once, here, so nothing below sees a PowerShell shape (Args.Normalize).
+                request = Args.Normalize(request) as IDictionary;
                 if (request == null)
                 {
                     throw new ArgumentException("the request must be a dictionary");

@@ -48,8 +48,8 @@ def deployed(tmp_path_factory, helper_dll) -> str:
 
 @pytest.fixture(scope='module')
 def execute(deployed, mono, runner_exe):
-    def _execute(request: dict, health_codes: str = '') -> dict:
-        env = dict(os.environ, FAKE_DISM_HEALTH_CODES=health_codes)
+    def _execute(request: dict, health_codes: str = '', powershell: str = '5.1') -> dict:
+        env = dict(os.environ, FAKE_DISM_HEALTH_CODES=health_codes, DISM_LAB_POWERSHELL=powershell)
         proc = subprocess.run([mono, runner_exe, os.path.join(deployed, 'WinImagingDismHelper.dll')],
                               input=json.dumps(request).encode('utf-8'), capture_output=True, timeout=120,
                               env=env, check=False)
@@ -198,3 +198,33 @@ def test_raw_win32_codes_are_failures_not_success(execute, raw, expected):
     assert failed['error']['hresult'] == expected - (1 << 32)
     assert failed['error']['function'] == 'DismCheckImageHealth'
     assert response['reboot_required'] is False
+
+
+@pytest.mark.parametrize('powershell', ['5.1', '7'])
+def test_arguments_as_powershell_delivers_them(execute, powershell):
+    # ansible-core 2.19 hands a module Hashtables and object[] whose items are PSObject-wrapped
+    # (Int32 or Int64 by flavour, DateTime for ISO strings on 7): string lists, dict items and
+    # numbers must read the same as plain JSON would.
+    request = {'log_level': 2, 'timeout_seconds': 30, 'operations': [
+        {'op': 'get_mounted_images', 'expect_same_set': True,
+         'expect': {'key': ['mount_path', 'image_index'],
+                    'value': [{'mount_path': 'c:\\MNT\\b', 'image_index': 2},
+                              {'mount_path': 'C:\\mnt\\a', 'image_index': 1}]}},
+        {'op': 'get_mounted_images', 'match': 'image_index', 'expect': {'image_index': 2, 'mount_mode': 1}},
+        {'op': 'get_image_info', 'image_path': '2024-01-02T03:04:05Z'},
+    ]}
+    response = execute(request, powershell=powershell)
+    assert response['error'] is None, response
+    first, second, third = response['results']
+    assert first['ok'] is True and first['precondition_failed'] is False, first
+    assert second['ok'] is True and second['precondition_failed'] is False, second
+    # The date-looking path (a DateTime on PowerShell 7) was accepted as the string it was.
+    assert third['ok'] is True and third['error'] is None, third
+
+
+def test_a_wrong_set_still_fails_the_precondition(execute):
+    response = execute({'operations': [
+        {'op': 'get_mounted_images', 'expect_same_set': True,
+         'expect': {'key': ['mount_path'], 'value': [{'mount_path': 'C:\\mnt\\a'}]}},
+    ]}, powershell='7')
+    assert response['results'][0]['precondition_failed'] is True

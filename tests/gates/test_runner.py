@@ -44,8 +44,18 @@ namespace ansible_collections.winimaging.dism.plugins.module_utils._DismHelper
             r["number_types"] = new ArrayList();
             foreach (object o in (IList)request["list"])
             {
-                ((ArrayList)r["number_types"]).Add(o == null ? null : o.GetType().Name);
+                // "PSObject:Int32": the wrapper's type, then what its BaseObject holds.
+                string name = o == null ? null : o.GetType().Name;
+                System.Reflection.PropertyInfo inner = o == null ? null : o.GetType().GetProperty("BaseObject");
+                if (inner != null)
+                {
+                    object held = inner.GetValue(o, null);
+                    name += ":" + (held == null ? "null" : held.GetType().Name);
+                }
+                ((ArrayList)r["number_types"]).Add(name);
             }
+            r["when"] = request.Contains("when") ? request["when"].GetType().Name : null;
+            r["key_lookup_ignores_case"] = request.Contains("TEXT");
             r["echo"] = request["text"];
             r["ulong_max"] = UInt64.MaxValue;
             r["long_min"] = Int64.MinValue;
@@ -86,9 +96,11 @@ def test_runner_round_trips_json(mono, runner_exe, echo_dll):
     assert proc.returncode == 0, proc.stderr.decode('utf-8', 'replace')
     assert not proc.stdout.startswith(b'\xef\xbb\xbf'), 'stdout must not start with a BOM'
     response = json.loads(proc.stdout.decode('utf-8'))
-    assert response['request_type'].startswith('System.Collections.Generic.Dictionary')
-    assert response['list_type'] == 'System.Collections.ArrayList'
-    assert response['number_types'][:2] == ['Int32', 'Int64']
+    # What ansible-core 2.19's exec wrapper hands a module on Windows PowerShell 5.1.
+    assert response['request_type'] == 'System.Collections.Hashtable'
+    assert response['key_lookup_ignores_case'] is True
+    assert response['list_type'] == 'System.Object[]'
+    assert response['number_types'][:3] == ['PSObject:Int32', 'PSObject:Int64', 'PSObject:Decimal']
     assert response['number_types'][3] is None
     assert response['echo'] == request['text']
     assert response['ulong_max'] == 18446744073709551615
@@ -98,6 +110,20 @@ def test_runner_round_trips_json(mono, runner_exe, echo_dll):
     assert response['lone_surrogate'] == 'a\ud800b'
     assert response['nothing'] is None
     assert response['flags'] == [True, False]
+
+
+@pytest.mark.parametrize('flavour, numbers, when', [
+    ('5.1', ['PSObject:Int32', 'PSObject:Int64', 'PSObject:Decimal'], 'String'),
+    ('7', ['PSObject:Int64', 'PSObject:Int64', 'PSObject:Double'], 'DateTime'),
+])
+def test_runner_shapes_follow_the_powershell_flavour(mono, runner_exe, echo_dll, flavour, numbers, when):
+    request = {'text': 'x', 'when': '2024-05-06T07:08:09Z', 'list': [1, 2 ** 40, 1.5]}
+    env = dict(os.environ, DISM_LAB_POWERSHELL=flavour)
+    proc = run_runner(mono, runner_exe, echo_dll, json.dumps(request).encode('utf-8'), env=env)
+    assert proc.returncode == 0, proc.stderr.decode('utf-8', 'replace')
+    response = json.loads(proc.stdout.decode('utf-8'))
+    assert response['number_types'] == numbers
+    assert response['when'] == when
 
 
 def test_runner_reports_exceptions(mono, runner_exe, echo_dll):

@@ -6,8 +6,9 @@
 //
 //     mono LabRunner.exe <path-to-helper.dll> < request.json > response.json
 //
-// Reads the executor request as UTF-8 JSON on stdin, turns it into Dictionary<string, object> /
-// ArrayList / scalars, loads the compiled _DismHelper assembly by path, calls
+// Reads the executor request as UTF-8 JSON on stdin, turns it into the shapes ansible-core 2.19
+// hands a PowerShell module (Hashtable, object[] of PSObject-wrapped items, Int32/Int64, DateTime
+// under PowerShell 7: see ArgumentShapes), loads the compiled _DismHelper assembly by path, calls
 // Executor.Run(IDictionary) by reflection and writes the Hashtable response as UTF-8 JSON (no BOM)
 // on stdout. Exit 0 when Run returned; on any exception the message goes to stderr and the exit
 // code is 1. The response writer is strict: a value of a type outside the executor contract
@@ -22,6 +23,7 @@ using System.Globalization;
 using System.IO;
 using System.Reflection;
 using System.Text;
+using System.Text.RegularExpressions;
 using System.Web.Script.Serialization;
 
 namespace WinImagingDism.Lab
@@ -91,44 +93,121 @@ namespace WinImagingDism.Lab
             JavaScriptSerializer serializer = new JavaScriptSerializer();
             serializer.MaxJsonLength = Int32.MaxValue;
             object parsed = serializer.DeserializeObject(input);
-            IDictionary request = Normalize(parsed) as IDictionary;
+            ArgumentShapes shapes = ArgumentShapes.FromEnvironment();
+            IDictionary request = shapes.Convert(parsed, false) as IDictionary;
             if (request == null)
             {
                 throw new ArgumentException("the request on stdin must be a JSON object");
             }
             return request;
         }
+    }
 
-        // JavaScriptSerializer gives Dictionary<string, object> and object[]; the executor contract
-        // says IDictionary/IList, and the lab feeds it Dictionary/ArrayList (PowerShell gives
-        // Hashtable/object[]), so both list types are exercised across the two hosts.
-        private static object Normalize(object value)
+    /// <summary>
+    /// The values ansible-core 2.19's exec wrapper hands a module, rebuilt from JSON: it parses the
+    /// manifest with ConvertFrom-Json and walks it with Convert-JsonObject (exec_wrapper.ps1), so
+    /// objects become Hashtable (case-insensitive, as @{} is), arrays become object[] whose items
+    /// went through the pipeline and arrive wrapped in PSObject, and numbers are what each
+    /// PowerShell's ConvertFrom-Json makes of them. DISM_LAB_POWERSHELL picks the host's flavour:
+    ///   5.1 (default)  Int32 when it fits, else Int64; decimal for fractions; strings stay strings
+    ///   7              Int64 for every integer; double for fractions; an ISO 8601 date-time string
+    ///                  becomes a DateTime (Newtonsoft's DateParseHandling.DateTime)
+    /// </summary>
+    internal sealed class ArgumentShapes
+    {
+        private static readonly Regex IsoDate = new Regex(
+            @"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,7})?(Z|[+-]\d{2}:\d{2})?$",
+            RegexOptions.CultureInvariant);
+
+        private readonly bool _core;
+
+        private ArgumentShapes(bool core)
+        {
+            _core = core;
+        }
+
+        public static ArgumentShapes FromEnvironment()
+        {
+            string flavour = Environment.GetEnvironmentVariable("DISM_LAB_POWERSHELL") ?? "5.1";
+            if (flavour != "5.1" && flavour != "7")
+            {
+                throw new ArgumentException("DISM_LAB_POWERSHELL must be 5.1 or 7, not " + flavour);
+            }
+            return new ArgumentShapes(flavour == "7");
+        }
+
+        public object Convert(object value, bool listItem)
+        {
+            object plain = ConvertValue(value);
+            // Convert-JsonObject emits list items into a pipeline: @(...) collects them wrapped.
+            return listItem && plain != null ? new System.Management.Automation.PSObject(plain) : plain;
+        }
+
+        private object ConvertValue(object value)
         {
             IDictionary dict = value as IDictionary;
             if (dict != null)
             {
-                Dictionary<string, object> result = new Dictionary<string, object>(StringComparer.Ordinal);
+                Hashtable table = new Hashtable(StringComparer.OrdinalIgnoreCase);
                 foreach (DictionaryEntry entry in dict)
                 {
-                    result[(string)entry.Key] = Normalize(entry.Value);
+                    table[(string)entry.Key] = Convert(entry.Value, false);
                 }
-                return result;
+                return table;
             }
-            if (value is string)
+            string text = value as string;
+            if (text != null)
             {
-                return value;
+                return _core ? ParseDate(text) : text;
             }
             IList list = value as IList;
             if (list != null)
             {
-                ArrayList result = new ArrayList(list.Count);
-                foreach (object item in list)
+                object[] items = new object[list.Count];
+                for (int i = 0; i < list.Count; i++)
                 {
-                    result.Add(Normalize(item));
+                    items[i] = Convert(list[i], true);
                 }
-                return result;
+                return items;
+            }
+            if (value is int || value is long)
+            {
+                long number = System.Convert.ToInt64(value, CultureInfo.InvariantCulture);
+                if (_core || number < Int32.MinValue || number > Int32.MaxValue)
+                {
+                    return number;
+                }
+                return (int)number;
+            }
+            if (value is decimal && _core)
+            {
+                return System.Convert.ToDouble(value, CultureInfo.InvariantCulture);
             }
             return value;
+        }
+
+        private static object ParseDate(string text)
+        {
+            Match m = IsoDate.Match(text);
+            if (!m.Success)
+            {
+                return text;
+            }
+            DateTime parsed;
+            string zone = m.Groups[8].Value;
+            DateTimeStyles styles = zone.Length == 0 ? DateTimeStyles.None
+                : zone == "Z" ? DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal
+                : DateTimeStyles.None;
+            if (!DateTime.TryParse(text, CultureInfo.InvariantCulture, styles, out parsed))
+            {
+                return text;
+            }
+            // Newtonsoft: no zone -> Unspecified, Z -> Utc, an offset -> converted to local time.
+            if (zone.Length == 0)
+            {
+                return DateTime.SpecifyKind(parsed, DateTimeKind.Unspecified);
+            }
+            return zone == "Z" ? DateTime.SpecifyKind(parsed, DateTimeKind.Utc) : parsed;
         }
     }
 
@@ -229,6 +308,33 @@ namespace WinImagingDism.Lab
                 }
             }
             sb.Append('"');
+        }
+    }
+}
+
+namespace System.Management.Automation
+{
+    /// <summary>
+    /// Lab stand-in for PowerShell's PSObject, with the one member the executor reads (BaseObject,
+    /// by reflection on the full type name). The executor must never need more than that.
+    /// </summary>
+    public sealed class PSObject
+    {
+        private readonly object _baseObject;
+
+        public PSObject(object baseObject)
+        {
+            _baseObject = baseObject;
+        }
+
+        public object BaseObject
+        {
+            get { return _baseObject; }
+        }
+
+        public override string ToString()
+        {
+            return _baseObject == null ? String.Empty : _baseObject.ToString();
         }
     }
 }
