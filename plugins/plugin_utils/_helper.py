@@ -16,6 +16,8 @@ import hashlib
 import os
 import typing as t
 
+from ._errors import describe, format_hresult
+
 HELPER_MODULE = "winimaging.dism.dism_helper"
 _HELPER_SOURCE_PATH = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "module_utils", "_DismHelper.cs")
 
@@ -60,7 +62,56 @@ class ModuleExecutor(t.Protocol):
 _HOST_RESULT_KEYS = ("rc", "module_stdout", "module_stderr", "stdout", "stderr", "exception")
 
 
+@dataclasses.dataclass(frozen=True)
+class HostCondition:
+    """A host on which the helper refuses to start (dism_helper.ps1 checks these first)."""
+
+    summary: str
+    hint: str
+    hresult: int | None = None  # the DISM failure the condition would otherwise end in
+
+
+# Keys are the `host_condition` values dism_helper.ps1 returns.
+HOST_CONDITIONS: dict[str, HostCondition] = {
+    "not_elevated": HostCondition(
+        summary="The connection's account has no elevated administrator token on the host, and DISM refuses to run without one",
+        hint=describe(0x800702E4).hint + " Over WinRM a local administrator other than the built-in Administrator"
+        " gets a filtered token unless LocalAccountTokenFilterPolicy is set; become (runas) also gives a full token",
+        hresult=0x800702E4,
+    ),
+    "wow64": HostCondition(
+        summary="The module ran in a 32-bit PowerShell on 64-bit Windows; DISM must run in a process of the"
+        " operating system's architecture",
+        hint="Use the 64-bit PowerShell (C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe): for SSH make"
+        " it the default shell, and do not point ansible_shell_executable or ansible_psrp_configuration_name at a"
+        " 32-bit (SysWOW64 / Microsoft.PowerShell32) endpoint",
+    ),
+    "language_mode": HostCondition(
+        summary="PowerShell on the host runs this module in ConstrainedLanguage mode (an App Control for Business /"
+        " WDAC or AppLocker policy), which blocks Add-Type and Assembly.LoadFile, so the DISM helper cannot load",
+        hint="Run these tasks on hosts without that policy, or have the policy trust both the module script (signed,"
+        " or listed in a signed hash list) and the helper assembly it compiles under"
+        " %ProgramData%\\winimaging.dism\\helper (a hash or file path rule); see the collection's host requirements guide",
+    ),
+}
+
+
+def _condition_failure(name: str, result: dict[str, t.Any]) -> HelperError:
+    condition = HOST_CONDITIONS.get(name)
+    if condition is None:
+        return HelperError("The DISM helper refused to run on the host: %s (%s)" % (result.get("msg") or "no message", name))
+    details: dict[str, t.Any] = {"host_condition": name, "hint": condition.hint}
+    msg = "%s (host: %s)" % (condition.summary, result.get("msg") or name)
+    if condition.hresult is not None:
+        info = describe(condition.hresult)
+        details.update(hresult=format_hresult(condition.hresult), hresult_name=info.name)
+        msg = "%s: %s %s" % (msg, format_hresult(condition.hresult), info.name)
+    return HelperError("%s. Hint: %s." % (msg, condition.hint), details)
+
+
 def _host_failure(result: dict[str, t.Any]) -> HelperError:
+    if result.get("host_condition"):
+        return _condition_failure(str(result["host_condition"]), result)
     details = {k: result[k] for k in _HOST_RESULT_KEYS if result.get(k) not in (None, "")}
     if result.get("_ansible_parsed") is False:
         # No JSON came back: the host process died or was killed mid-call.

@@ -1,6 +1,8 @@
 """Control the winimaging.dism DISM lab: simulated Windows hosts on loopback.
 
-  labctl.py up --hosts N [--https] [--port P] [--no-build]   build what is missing, start N hosts
+  labctl.py up --hosts N [--https] [--port P] [--no-build] [--powershell 5.1,7]
+                                                             build what is missing, start N hosts; host i runs
+                                                             modules in the i-th PowerShell of the list (cycled)
   labctl.py down | status                                    stop / show every host
   labctl.py reset HOST                                       give HOST a fresh lab root
   labctl.py fault HOST FUNCTION NTH ACTION [MESSAGE...]      add a simulator fault rule (FUNCTION may be
@@ -16,6 +18,10 @@
                                                              features; --build defaults to the running OS's build
   labctl.py pending-block HOST on|off|0xHRESULT              while a feature change waits for a reboot, refuse
                                                              changes to other features (on = 0x800F082F)
+  labctl.py condition HOST [KEY=VALUE ...] | --clear         how HOST's module process starts: elevated=true|false,
+                                                             process_bits=64|32, language_mode=FullLanguage|
+                                                             ConstrainedLanguage (dism_helper.ps1 refuses the last
+                                                             three kinds of host before writing anything)
   labctl.py wire HOST [--summary]                            print HOST's wire accounting
   labctl.py inventory                                        print the inventory path
 
@@ -55,7 +61,8 @@ LAB = Path(__file__).resolve().parent
 REPO = LAB.parents[1]
 sys.path.insert(0, str(LAB))
 
-from host.config import HostConfig  # noqa: E402
+from host.config import POWERSHELL_FLAVOURS, HostConfig  # noqa: E402
+from host.helper import HOST_CONDITION_DEFAULTS  # noqa: E402
 
 DISMSIM = LAB / "dismsim"
 RUNNER_DIR = LAB / "runner"
@@ -269,6 +276,10 @@ def cmd_up(lab: Lab, args: argparse.Namespace) -> int:
                 say(f"already up: {', '.join(running)}; inventory {lab.inventory}")
                 return 0
             raise LabError(f"a different lab is running ({', '.join(running)}); run: labctl.py down")
+    flavours = [f.strip() for f in args.powershell.split(",") if f.strip()]
+    unknown = sorted(set(flavours) - set(POWERSHELL_FLAVOURS))
+    if not flavours or unknown:
+        raise LabError(f"--powershell takes a comma-separated list of {', '.join(sorted(POWERSHELL_FLAVOURS))}")
     lab.base.mkdir(parents=True, exist_ok=True)
     for sub in ("run", "hosts", "tls"):
         (lab.base / sub).mkdir(exist_ok=True)
@@ -288,10 +299,12 @@ def cmd_up(lab: Lab, args: argparse.Namespace) -> int:
                 username=USER, password=state["password"], port_file=str(lab.run_file(name, ".port")),
                 cert_file=str(lab.base / "tls" / f"{name}.crt") if args.https else None,
                 key_file=str(lab.base / "tls" / f"{name}.key") if args.https else None,
+                powershell=flavours[(i - 1) % len(flavours)],
             )
             actual = start_server(lab, config)
-            state["hosts"].append({"name": name, "address": address, "port": actual, "lab_root": str(root)})
-            say(f"{name} up at {scheme}://{address}:{actual}/wsman (lab root {root})")
+            state["hosts"].append({"name": name, "address": address, "port": actual, "lab_root": str(root),
+                                   "powershell": config.powershell})
+            say(f"{name} up at {scheme}://{address}:{actual}/wsman (PowerShell {config.powershell}, lab root {root})")
     finally:
         lab.state_file.write_text(json.dumps(state, indent=2) + "\n")
         lab.state_file.chmod(0o600)
@@ -483,6 +496,30 @@ def cmd_pending_block(lab: Lab, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_condition(lab: Lab, args: argparse.Namespace) -> int:
+    """lab/conditions.json: how the host starts module processes (read by host/helper.py)."""
+    lab.host(args.host)
+    knob = lab.host_root(args.host) / "lab" / "conditions.json"
+    if args.clear:
+        knob.unlink(missing_ok=True)
+        say(f"{args.host}: modules start elevated, 64-bit, in FullLanguage mode")
+        return 0
+    values: dict[str, Any] = json.loads(knob.read_text()) if knob.exists() else {}
+    for pair in args.settings:
+        key, sep, text = pair.partition("=")
+        if not sep or key not in HOST_CONDITION_DEFAULTS:
+            raise LabError(f"condition takes KEY=VALUE with KEY one of {', '.join(HOST_CONDITION_DEFAULTS)}")
+        allowed = {"elevated": {"true": True, "false": False}, "process_bits": {"64": 64, "32": 32},
+                   "language_mode": {m.lower(): m for m in ("FullLanguage", "ConstrainedLanguage", "RestrictedLanguage", "NoLanguage")}}[key]
+        if text.lower() not in allowed:
+            raise LabError(f"{key} takes one of {', '.join(str(v) for v in allowed)}")
+        values[key] = allowed[text.lower()]
+    knob.parent.mkdir(parents=True, exist_ok=True)
+    knob.write_text(json.dumps(values) + "\n")
+    say(f"{args.host}: " + ", ".join(f"{k}={v}" for k, v in {**HOST_CONDITION_DEFAULTS, **values}.items()))
+    return 0
+
+
 def cmd_wire(lab: Lab, args: argparse.Namespace) -> int:
     lab.host(args.host)
     wire = lab.host_root(args.host) / "lab" / "wire.jsonl"
@@ -522,6 +559,8 @@ def parser() -> argparse.ArgumentParser:
     up.add_argument("--https", action="store_true")
     up.add_argument("--port", type=int, help="port on every host address (default 5985/5986; 0 = any free)")
     up.add_argument("--no-build", action="store_true", help="do not build the simulator, runner or fixtures")
+    up.add_argument("--powershell", default="5.1,7",
+                    help="PowerShell of each host, cycled: win1 the first, win2 the second, ... (default 5.1,7)")
     up.set_defaults(func=cmd_up)
     sub.add_parser("down", parents=[common]).set_defaults(func=cmd_down)
     sub.add_parser("status", parents=[common]).set_defaults(func=cmd_status)
@@ -565,6 +604,11 @@ def parser() -> argparse.ArgumentParser:
     block.add_argument("host")
     block.add_argument("value", metavar="on|off|0xHRESULT")
     block.set_defaults(func=cmd_pending_block)
+    condition = sub.add_parser("condition", parents=[common], help="how HOST starts module processes")
+    condition.add_argument("host")
+    condition.add_argument("settings", nargs="*", metavar="KEY=VALUE")
+    condition.add_argument("--clear", action="store_true", help="back to elevated, 64-bit, FullLanguage")
+    condition.set_defaults(func=cmd_condition)
     wire = sub.add_parser("wire", parents=[common], help="print HOST's wire.jsonl")
     wire.add_argument("host")
     wire.add_argument("--summary", action="store_true", help="one readable line per record")

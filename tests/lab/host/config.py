@@ -21,6 +21,10 @@ def default_runner_exe() -> Path:
     return Path(os.environ.get("DISM_LAB_RUNNER") or LAB_DIR / "runner" / "build" / "LabRunner.exe")
 
 
+# PowerShell flavour -> the <PSEdition>-<CLR major> cache folder name dism_helper.ps1 uses there.
+POWERSHELL_FLAVOURS = {"5.1": "Desktop-4", "7": "Core-8"}
+
+
 @dataclasses.dataclass
 class HostConfig:
     name: str
@@ -39,6 +43,10 @@ class HostConfig:
     runner_exe: str | None = None
     runner_command: list[str] | None = None  # replaces ["mono", runner_exe]
     compiler_command: list[str] | None = None  # replaces ["mcs"]
+    # Which PowerShell the host runs modules in: "5.1" (Windows PowerShell, cache folder
+    # Desktop-4) or "7" (PowerShell 7 on .NET 8, Core-8); it decides the argument shapes the
+    # helper receives (tests/lab/runner/LabRunner.cs, ArgumentShapes).
+    powershell: str = "5.1"
     runner_timeout: float = 900.0
     compile_timeout: float = 300.0
     receive_wait_max: float = 20.0  # cap on waiting inside one Receive
@@ -51,6 +59,8 @@ class HostConfig:
             raise ValueError(f"refusing to bind {self.address}: the DISM lab listens on 127.0.0.0/8 only")
         if self.scheme not in ("http", "https"):
             raise ValueError(f"scheme must be http or https, not {self.scheme!r}")
+        if self.powershell not in POWERSHELL_FLAVOURS:
+            raise ValueError(f"powershell must be one of {sorted(POWERSHELL_FLAVOURS)}, not {self.powershell!r}")
         if self.scheme == "https" and not (self.cert_file and self.key_file):
             raise ValueError("https needs cert_file and key_file")
 

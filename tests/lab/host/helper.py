@@ -3,16 +3,24 @@
 Windows                                   | lab
 ------------------------------------------+------------------------------------------------------
 %ProgramData%\\winimaging.dism\\helper\\   | <root>/drives/C/ProgramData/winimaging.dism/helper/
-  <hash>\\<PSEdition>-<clr major>\\        |   <hash>/Mono-4/
-ACL check (owner Administrators/SYSTEM,   | owner is this uid, no group/other write bit, no
-  no write ACE for other SIDs)            |   symbolic links, on every folder and file loaded
+  <hash>\\<PSEdition>-<clr major>\\        |   <hash>/Desktop-4/ (5.1) or <hash>/Core-8/ (7)
+host conditions (language mode, WOW64,    | <root>/lab/conditions.json (labctl condition)
+  elevated token)                         |
+ACL check (no reparse point, owner        | no symbolic link, owner is this uid, no group/other
+  Administrators/SYSTEM, no write ACE     |   write bit, on every folder and file loaded
+  for other SIDs)                         |
+Global\\winimaging.dism-<hash> mutex      | flock on <root>/lab/mutexes/<sha of the name>
+a loaded DLL cannot be deleted or moved   | winfs.LoadedImages, for the runner's DLL while it
+  (Add-Type on 5.1 may hold its output)   |   runs, and for the build output on "5.1"
 Add-Type -OutputAssembly                  | mcs -langversion:5 -warnaserror -target:library
 (DllImport resolves DismApi.dll)          | WinImagingDismHelper.dll.config with <dllmap>s
-Executor.Run between ConvertFrom/To-Json  | mono LabRunner.exe <dll>, request JSON on stdin
+2.19's ConvertFrom-Json | Convert-JsonObject | LabRunner's ArgumentShapes (DISM_LAB_POWERSHELL)
+Executor.Run, then ConvertTo-Json         | mono LabRunner.exe <dll>, request JSON on stdin
 """
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import json
@@ -24,14 +32,15 @@ import stat
 import subprocess
 import tempfile
 import threading
+import uuid
 from pathlib import Path
 from typing import Any
 
-from .config import HostConfig
+from .config import POWERSHELL_FLAVOURS, HostConfig
 from .shells import ExecResult
+from .winfs import LoadedImages, WindowsIOError, named_mutex
 
 DLL_NAME = "WinImagingDismHelper.dll"
-EDITION_DIR = "Mono-4"  # <PSEdition>-<CLR major> as the lab's "PowerShell" reports it
 _HASH = re.compile(r"^[0-9a-f]{64}$")
 _DLLMAP_NAMES = {
     "kernel32": ("kernel32.dll", "kernel32", "KERNEL32.dll", "Kernel32.dll"),
@@ -41,18 +50,14 @@ _DLLMAP_NAMES = {
 }
 # What Windows reports when the process dies of these (NTSTATUS as a signed exit code).
 _SIGNAL_EXIT = {signal.SIGSEGV: -1073741819, signal.SIGABRT: -1073740791, signal.SIGBUS: -1073741819}
+MUTEX_TIMEOUT = 600.0
 
-_compile_locks: dict[str, threading.Lock] = {}
-_locks_guard = threading.Lock()
+# What labctl condition can change, and what a Windows host has when nothing is said.
+HOST_CONDITION_DEFAULTS: dict[str, Any] = {"elevated": True, "process_bits": 64, "language_mode": "FullLanguage"}
 
 
 class HelperFailure(Exception):
     """Ends the module with ``{"failed": true, "msg": ...}`` (section 1 step 6)."""
-
-
-def _lock_for(key: str) -> threading.Lock:
-    with _locks_guard:
-        return _compile_locks.setdefault(key, threading.Lock())
 
 
 def _json_result(data: dict[str, Any], rc: int = 0) -> tuple[bytes, int]:
@@ -63,89 +68,173 @@ def _json_result(data: dict[str, Any], rc: int = 0) -> tuple[bytes, int]:
 MSG_BAD_HASH = "helper_hash must be 64 lowercase hex digits"
 MSG_SOURCE_MISMATCH = "helper_source does not match helper_hash"
 MSG_REFUSE = "Refusing to load the DISM helper: "
-MSG_RETRY = " and run the task again."
+MSG_REPARSE = "is a reparse point (junction or symbolic link)."
+MSG_RETRY = (" and run the task again. If Windows says a file there is in use, a task on this host still has the "
+             "helper loaded: wait for running tasks to end (or restart the host), then delete it.")
+MSG_MUTEX_TIMEOUT = "waiting for another task on this host to install the DISM helper"
 
 
 class HelperHost:
     def __init__(self, config: HostConfig) -> None:
         self.config = config
         self.base = config.root / "drives" / "C" / "ProgramData" / "winimaging.dism"
+        self.flavour_dir = POWERSHELL_FLAVOURS[config.powershell]
+        # What the host's processes have loaded: one registry for the whole (simulated) machine.
+        self.images = LoadedImages()
 
-    # -- entry point ----------------------------------------------------------------------------
+    def conditions(self) -> dict[str, Any]:
+        values = dict(HOST_CONDITION_DEFAULTS)
+        path = self.config.control_dir / "conditions.json"
+        if path.exists():
+            values.update(json.loads(path.read_text(encoding="utf-8")))
+        return values
+
+    # -- entry point: dism_helper.ps1, top to bottom ----------------------------------------------
     def run(self, args: dict[str, Any], logon: str, cancel: threading.Event) -> ExecResult:
         meta: dict[str, Any] = {"helper_compiles": 0, "logon": logon}
-        try:
-            helper_hash = args.get("helper_hash")
-            if not isinstance(helper_hash, str) or not _HASH.match(helper_hash):
-                raise HelperFailure(MSG_BAD_HASH)
-            request = args.get("request")
-            if not isinstance(request, dict):
-                raise HelperFailure("request must be a dict")
-            meta["helper_hash"] = helper_hash
-            cache_dir = self.base / "helper" / helper_hash / EDITION_DIR
-            dll = cache_dir / DLL_NAME
-            compiled = False
-            with _lock_for(helper_hash):
+        # Everything this module process loads stays loaded until it exits (end of this block).
+        with contextlib.ExitStack() as process:
+            refused = self._host_condition()
+            if refused is not None:
+                meta["outcome"] = "failed"
+                out, rc = _json_result({"failed": True, "changed": False, **refused})
+                return ExecResult(out, b"", rc, meta)
+            try:
+                helper_hash = args.get("helper_hash")
+                if not isinstance(helper_hash, str) or not _HASH.match(helper_hash):
+                    raise HelperFailure(MSG_BAD_HASH)
+                request = args.get("request")
+                if not isinstance(request, dict):
+                    raise HelperFailure("request must be a dict")
+                meta["helper_hash"] = helper_hash
+                cache_dir = self.base / "helper" / helper_hash / self.flavour_dir
+                dll = cache_dir / DLL_NAME
+                compiled = False
                 if not dll.exists():
                     source = args.get("helper_source")
                     if source is None:
                         meta["outcome"] = "helper_missing"
                         out, rc = _json_result({"changed": False, "helper_missing": True})
                         return ExecResult(out, b"", rc, meta)
-                    self._compile(str(source), helper_hash, cache_dir)
-                    compiled = True
-                    meta["helper_compiles"] = 1
-            self.check_integrity(cache_dir)
-        except HelperFailure as exc:
-            meta["outcome"] = "failed"
-            out, rc = _json_result({"failed": True, "msg": str(exc)}, rc=1)
-            return ExecResult(out, b"", rc, meta)
-        return self._execute(dll, request, compiled, logon, cancel, meta)
+                    self._check_source(str(source), helper_hash)
+                    try:
+                        with named_mutex(self.config.control_dir, f"Global\\winimaging.dism-{helper_hash}", MUTEX_TIMEOUT):
+                            if not dll.exists():
+                                self._install(str(source), cache_dir, process)
+                                compiled = True
+                                meta["helper_compiles"] = 1
+                    except TimeoutError:
+                        raise HelperFailure(f"timed out after {MUTEX_TIMEOUT:.0f}s {MSG_MUTEX_TIMEOUT}") from None
+                self.check_integrity(cache_dir)
+            except (HelperFailure, WindowsIOError) as exc:
+                meta["outcome"] = "failed"
+                out, rc = _json_result({"failed": True, "msg": str(exc)}, rc=1)
+                return ExecResult(out, b"", rc, meta)
+            return self._execute(dll, request, compiled, logon, cancel, meta)
 
-    # -- integrity (the ACL check) --------------------------------------------------------------
+    def _host_condition(self) -> dict[str, str] | None:
+        """The .ps1's checks before anything is written, in its order."""
+        conditions = self.conditions()
+        if conditions["language_mode"] != "FullLanguage":
+            return {"host_condition": "language_mode", "msg": f"PowerShell runs in {conditions['language_mode']} mode"}
+        if int(conditions["process_bits"]) == 32:
+            return {"host_condition": "wow64", "msg": "32-bit PowerShell on 64-bit Windows"}
+        if not conditions["elevated"]:
+            return {"host_condition": "not_elevated",
+                    "msg": f"{self.config.display_hostname}\\{self.config.username} has no elevated Administrators token"}
+        return None
+
+    # -- integrity (Assert-Trusted) ---------------------------------------------------------------
     def check_integrity(self, cache_dir: Path) -> None:
         chain = [self.base]
         rel = cache_dir.relative_to(self.base)
         for part in rel.parts:
             chain.append(chain[-1] / part)
         chain += [cache_dir / DLL_NAME, cache_dir / (DLL_NAME + ".config")]
-        uid = os.getuid()
         for path in chain:
-            try:
-                st = path.lstat()
-            except FileNotFoundError:
-                raise HelperFailure(f"{MSG_REFUSE}'{path}' is missing. Delete '{self.base}'{MSG_RETRY}") from None
-            problem = None
-            if stat.S_ISLNK(st.st_mode):
-                problem = "is a symbolic link"
-            elif st.st_uid != uid:
-                problem = f"is owned by uid {st.st_uid}, not by the service account (uid {uid})"
-            elif st.st_mode & 0o022:
-                problem = f"lets group or others write to it (mode {stat.S_IMODE(st.st_mode):04o})"
-            if problem:
-                raise HelperFailure(f"{MSG_REFUSE}'{path}' {problem}. Delete '{self.base}'{MSG_RETRY}")
+            self._assert_trusted(path)
 
-    # -- compile (Add-Type -OutputAssembly) -----------------------------------------------------
-    def _compile(self, source: str, helper_hash: str, cache_dir: Path) -> None:
+    def _assert_trusted(self, path: Path) -> None:
+        uid = os.getuid()
+        try:
+            st = path.lstat()
+        except FileNotFoundError:
+            raise HelperFailure(f"{MSG_REFUSE}'{path}' is missing. Delete '{self.base}'{MSG_RETRY}") from None
+        problem = None
+        if stat.S_ISLNK(st.st_mode):
+            problem = MSG_REPARSE
+        elif st.st_uid != uid:
+            problem = f"is owned by uid {st.st_uid}, not by the service account (uid {uid})."
+        elif st.st_mode & 0o022:
+            problem = f"lets group or others write to it (mode {stat.S_IMODE(st.st_mode):04o})."
+        if problem:
+            raise HelperFailure(f"{MSG_REFUSE}'{path}' {problem} Delete '{self.base}'{MSG_RETRY}")
+
+    # -- install (Install-Helper, under the mutex) ------------------------------------------------
+    @staticmethod
+    def _check_source(source: str, helper_hash: str) -> None:
         actual = hashlib.sha256(source.encode("utf-8")).hexdigest()
         if actual != helper_hash:
             raise HelperFailure(f"{MSG_SOURCE_MISMATCH}: its SHA-256 is {actual}, expected {helper_hash}")
-        parent = cache_dir.parent
-        for folder in (self.base.parent, self.base, self.base / "helper", parent):
-            if not folder.exists():
-                folder.mkdir(mode=0o755, parents=True, exist_ok=True)
-                folder.chmod(0o755)
-        tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=parent))
+
+    def _install(self, source: str, cache_dir: Path, process: contextlib.ExitStack) -> None:
+        hash_dir = cache_dir.parent
+        # New-ProtectedDirectory: mkdir with its final mode in one step (the lab's "ACL").
+        for level in (self.base, self.base / "helper", hash_dir, cache_dir):
+            if not level.exists():
+                level.mkdir(mode=0o755, parents=True)
+            self._assert_trusted(level)
+        for old in [*hash_dir.glob("build-*"), *cache_dir.glob(DLL_NAME + ".*.tmp")]:
+            self._remove_leftover(old)
+        build = hash_dir / f"build-{uuid.uuid4().hex}"
+        build.mkdir(mode=0o755)
         try:
-            tmp.chmod(0o755)
-            src = tmp / "_DismHelper.cs"
+            built = build / DLL_NAME
+            self._add_type(source, built)
+            if self.config.powershell == "5.1":
+                # Windows PowerShell 5.1's Add-Type may keep the assembly it wrote loaded.
+                process.enter_context(self.images.loaded(built, f"powershell-{threading.get_ident()}"))
+            # The lab's dllmap, installed the same way just before the DLL, so a DLL is never
+            # visible without it.
+            config = cache_dir / (DLL_NAME + ".config")
+            if config.exists():
+                self.images.remove_file(config)  # lab-only file, never loaded as an image
+            self._copy_into_place(self.dllmap_config().encode("utf-8"), config)
+            self._copy_into_place(built.read_bytes(), cache_dir / DLL_NAME)
+        finally:
+            self._remove_leftover(build)
+        self._count_compile()
+
+    def _copy_into_place(self, data: bytes, final: Path) -> None:
+        staged = final.with_name(f"{final.name}.{uuid.uuid4().hex}.tmp")
+        staged.write_bytes(data)
+        try:
+            staged.chmod(0o644)  # Protect-File
+            self.images.move(staged, final)
+        except OSError:
+            self._remove_leftover(staged)
+            raise
+
+    def _remove_leftover(self, path: Path) -> None:
+        try:
+            if path.is_dir():
+                self.images.remove_tree(path)
+            else:
+                self.images.remove_file(path)
+        except OSError:
+            pass  # still loaded by a live process; a later install removes it
+
+    def _add_type(self, source: str, output: Path) -> None:
+        """Add-Type -TypeDefinition -OutputAssembly, as mcs."""
+        with tempfile.TemporaryDirectory(prefix="add-type-") as scratch:
+            src = Path(scratch) / "_DismHelper.cs"
             src.write_text(source, encoding="utf-8")
             cmd = [
                 *self.config.resolved_compiler(),
                 "-langversion:5",
                 "-warnaserror",
                 "-target:library",
-                f"-out:{tmp / DLL_NAME}",
+                f"-out:{output}",
                 str(src),
             ]
             try:
@@ -156,24 +245,9 @@ class HelperHost:
                 raise HelperFailure(f"cannot compile the helper: {cmd[0]!r} is not installed on the lab host") from None
             except subprocess.TimeoutExpired:
                 raise HelperFailure(f"compiling the helper timed out after {self.config.compile_timeout:.0f}s") from None
-            if proc.returncode != 0 or not (tmp / DLL_NAME).exists():
-                output = (proc.stdout + proc.stderr).decode("utf-8", "replace").strip()
-                raise HelperFailure(f"Add-Type failed to compile the helper (mcs exit {proc.returncode}): {output[:8000]}")
-            src.unlink()
-            config = tmp / (DLL_NAME + ".config")
-            config.write_text(self.dllmap_config(), encoding="utf-8")
-            for f in tmp.iterdir():
-                f.chmod(0o644)
-            try:
-                os.rename(tmp, cache_dir)
-            except OSError:
-                if not (cache_dir / DLL_NAME).exists():
-                    raise
-                # another build won the race; its result is equivalent
-        finally:
-            if tmp.exists():
-                shutil.rmtree(tmp, ignore_errors=True)
-        self._count_compile()
+        if proc.returncode != 0 or not output.exists():
+            text = (proc.stdout + proc.stderr).decode("utf-8", "replace").strip()
+            raise HelperFailure(f"Add-Type failed to compile the helper (mcs exit {proc.returncode}): {text[:8000]}")
 
     def dllmap_config(self) -> str:
         lib_dir = self.config.resolved_lib_dir().resolve()
@@ -206,6 +280,7 @@ class HelperHost:
         env.update(
             DISM_LAB_ROOT=str(self.config.root.resolve()),
             DISM_LAB_LOGON=logon,
+            DISM_LAB_POWERSHELL=self.config.powershell,
             LD_LIBRARY_PATH=os.pathsep.join(p for p in (lib_dir, env.get("LD_LIBRARY_PATH", "")) if p),
         )
         try:
@@ -217,7 +292,9 @@ class HelperHost:
             meta["outcome"] = "failed"
             out, rc = _json_result({"failed": True, "msg": f"lab runner not found: {cmd[0]!r}"}, rc=1)
             return ExecResult(out, b"", rc, meta)
-        stdout, stderr, killed = _communicate(proc, json.dumps(request).encode("utf-8"), self.config.runner_timeout, cancel)
+        # [Reflection.Assembly]::LoadFile: the DLL is locked until the module process exits.
+        with self.images.loaded(dll, f"runner-{proc.pid}"):
+            stdout, stderr, killed = _communicate(proc, json.dumps(request).encode("utf-8"), self.config.runner_timeout, cancel)
         if proc.returncode != 0 or killed:
             return self._died(proc.returncode, stderr, killed, meta)
         try:

@@ -81,3 +81,32 @@ def test_host_warnings_are_kept_for_the_result():
     client = _helper.HelperClient(FakeHost(results=[answer]), {}, SOURCE)
     client.run({})
     assert client.warnings == ["low disk space on C:"]
+
+
+@pytest.mark.parametrize("condition", sorted(_helper.HOST_CONDITIONS))
+def test_host_conditions_are_worded_by_the_controller(condition):
+    answer = {"failed": True, "changed": False, "host_condition": condition, "msg": "as the host saw it"}
+    host = FakeHost(results=[answer])
+    with pytest.raises(_helper.HelperError) as e:
+        _helper.HelperClient(host, {}, SOURCE).run({})
+    wording = _helper.HOST_CONDITIONS[condition]
+    assert e.value.msg.startswith(wording.summary + " (host: as the host saw it)")
+    assert e.value.msg.endswith(". Hint: %s." % wording.hint)
+    assert e.value.details["host_condition"] == condition
+    assert len(host.calls) == 1, "a refusal must not be retried with the source"
+
+
+def test_not_elevated_names_the_hresult_dism_would_return():
+    host = FakeHost(results=[{"failed": True, "host_condition": "not_elevated", "msg": "HOST\\u has no elevated Administrators token"}])
+    with pytest.raises(_helper.HelperError) as e:
+        _helper.HelperClient(host, {}, SOURCE).run({})
+    assert ": 0x800702E4 ERROR_ELEVATION_REQUIRED. Hint: Connect as a member of the local Administrators group" in e.value.msg
+    assert "LocalAccountTokenFilterPolicy" in e.value.msg
+    assert (e.value.details["hresult"], e.value.details["hresult_name"]) == ("0x800702E4", "ERROR_ELEVATION_REQUIRED")
+
+
+def test_an_unknown_host_condition_is_still_a_clear_failure():
+    host = FakeHost(results=[{"failed": True, "host_condition": "new_thing", "msg": "details"}])
+    with pytest.raises(_helper.HelperError) as e:
+        _helper.HelperClient(host, {}, SOURCE).run({})
+    assert e.value.msg == "The DISM helper refused to run on the host: details (new_thing)"
