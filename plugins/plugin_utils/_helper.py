@@ -19,7 +19,19 @@ import typing as t
 from ._errors import describe, format_hresult
 
 HELPER_MODULE = "winimaging.dism.dism_helper"
-_HELPER_SOURCE_PATH = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "module_utils", "_DismHelper.cs")
+_MODULE_UTILS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "module_utils")
+# The helper's C# files, joined in this order into the one source the host compiles (each keeps
+# its using directives inside the namespace, so the join is valid C#). The order is part of the
+# hash: changing it makes every host compile again.
+HELPER_SOURCE_FILES = (
+    "_DismHelper.cs",
+    "_DismHelperNative.cs",
+    "_DismHelperMarshal.cs",
+    "_DismHelperImages.cs",
+    "_DismHelperMounts.cs",
+    "_DismHelperFeatures.cs",
+    "_DismHelperDrivers.cs",
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -29,9 +41,13 @@ class HelperSource:
 
 
 @functools.lru_cache(maxsize=1)
-def helper_source(path: str = _HELPER_SOURCE_PATH) -> HelperSource:
-    with open(path, "rb") as f:
-        data = f.read()
+def helper_source(folder: str = _MODULE_UTILS) -> HelperSource:
+    """The helper's source as the host compiles it, and its SHA-256."""
+    parts = []
+    for name in HELPER_SOURCE_FILES:
+        with open(os.path.join(folder, name), "rb") as f:
+            parts.append(f.read().rstrip(b"\n") + b"\n")
+    data = b"\n".join(parts)
     return HelperSource(text=data.decode("utf-8"), sha256=hashlib.sha256(data).hexdigest())
 
 

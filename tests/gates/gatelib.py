@@ -14,8 +14,17 @@ import sys
 
 import pytest
 
+from ansible_collections.winimaging.dism.plugins.plugin_utils._helper import HELPER_SOURCE_FILES, helper_source
+
 REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
-HELPER_CS = os.path.join(REPO_ROOT, 'plugins', 'module_utils', '_DismHelper.cs')
+MODULE_UTILS = os.path.join(REPO_ROOT, 'plugins', 'module_utils')
+# The helper's files, and the one source the controller sends and the host compiles (written
+# here so mcs compiles exactly those bytes).
+HELPER_FILES = [os.path.join(MODULE_UTILS, name) for name in HELPER_SOURCE_FILES]
+HELPER_CS = os.path.join(REPO_ROOT, '.cache', 'gates', 'WinImagingDismHelper.cs')
+os.makedirs(os.path.dirname(HELPER_CS), exist_ok=True)
+with open(HELPER_CS, 'w', encoding='utf-8', newline='') as _joined:
+    _joined.write(helper_source().text)
 HELPER_NAMESPACE = 'ansible_collections.winimaging.dism.plugins.module_utils._DismHelper'
 # The exact flags the lab host and CI use: C# 5 like Windows PowerShell 5.1's csc, warnings as errors
 # like Ansible's Add-CSharpType.

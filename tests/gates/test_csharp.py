@@ -1,6 +1,6 @@
 # Copyright (c) winimaging.dism contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Gate: _DismHelper.cs compiles at C# 5 with warnings as errors, and the gate itself can fail.
+"""Gate: the helper's C# (the _DismHelper*.cs files, joined as the host gets them) compiles at C# 5 with warnings as errors, and the gate itself can fail.
 
 Windows PowerShell 5.1 compiles with csc at C# 5 and Ansible treats warnings as errors; no
 ansible-test sanity check compiles .cs files, so this is where C# breakage is caught.
@@ -8,11 +8,12 @@ ansible-test sanity check compiles .cs files, so this is where C# breakage is ca
 
 from __future__ import annotations
 
+import os
 import re
 
 import pytest
 
-from gatelib import HELPER_CS, HELPER_NAMESPACE, compile_cs
+from gatelib import HELPER_CS, HELPER_FILES, HELPER_NAMESPACE, MODULE_UTILS, compile_cs
 
 WARNING = re.compile(r'warning CS\d+')
 ERROR = re.compile(r'error CS\d+')
@@ -26,30 +27,41 @@ def test_helper_compiles_at_csharp5_without_warnings(tmp_path):
     assert not ERROR.search(output), output
 
 
-def test_helper_source_rules():
-    """Rules a C# 5 compiler does not check but Windows hosts need."""
-    with open(HELPER_CS, encoding='utf-8') as handle:
+@pytest.mark.parametrize('path', HELPER_FILES, ids=os.path.basename)
+def test_helper_source_rules(path):
+    """Rules a C# 5 compiler does not check but Windows hosts need, file by file."""
+    with open(path, encoding='utf-8') as handle:
         source = handle.read()
     assert f'namespace {HELPER_NAMESPACE}' in source
     assert 'FOR INTERNAL COLLECTION USE ONLY' in source
     code = re.sub(r'/\*.*?\*/', '', source, flags=re.S)
     code = re.sub(r'//[^\n]*', '', code)
+    # The files are joined into one source: a using directive outside the namespace would land
+    # after another file's namespace, which C# rejects.
+    assert not re.search(r'^using ', code, flags=re.M), 'using directives belong inside the namespace'
     # No JSON and no PowerShell types: the same source loads in Windows PowerShell 5.1 and 7.
     # PSObject is known by name only (a string for reflection, Args.Unwrap), never referenced.
     code_only = re.sub(r'"(?:[^"\\\n]|\\.)*"', '""', code)
     for forbidden in ('System.Management.Automation', 'JavaScriptSerializer', 'System.Text.Json',
                       'Newtonsoft', 'ReliabilityContract', 'PrepareConstrainedRegions'):
-        assert forbidden not in code_only, f'{forbidden} must not be used in _DismHelper.cs'
-    assert code.count('"System.Management.Automation.PSObject"') == 1, 'one name for PSObject (Args.PSObjectTypeName)'
+        assert forbidden not in code_only, f'{forbidden} must not be used in the helper'
     # Every DismApi/kernel32 import is pinned to System32 and Unicode.
     imports = re.findall(r'\[DllImport\(([^\]]*)\)\]\s*(\[[^\]]*\]\s*)?', code)
-    assert imports, 'no DllImport found'
     for args, following in imports:
         assert 'CharSet = CharSet.Unicode' in args, args
         assert following and 'DefaultDllImportSearchPaths(DllImportSearchPath.System32)' in following, args
     # The source is hashed as UTF-8 on both sides: no BOM, so the bytes are the same everywhere.
-    with open(HELPER_CS, 'rb') as handle:
-        assert not handle.read(3).startswith(b'\xef\xbb\xbf'), '_DismHelper.cs must not start with a BOM'
+    with open(path, 'rb') as handle:
+        assert not handle.read(3).startswith(b'\xef\xbb\xbf'), f'{path} must not start with a BOM'
+
+
+def test_the_joined_source_has_everything_once():
+    with open(HELPER_CS, encoding='utf-8') as handle:
+        joined = handle.read()
+    assert joined.count('[DllImport(') >= 40, 'the P/Invoke layer is part of the helper'
+    assert joined.count('"System.Management.Automation.PSObject"') == 1, 'one name for PSObject (Args.PSObjectTypeName)'
+    on_disk = sorted(n for n in os.listdir(MODULE_UTILS) if n.startswith('_DismHelper') and n.endswith('.cs'))
+    assert sorted(os.path.basename(p) for p in HELPER_FILES) == on_disk, 'every helper file is in HELPER_SOURCE_FILES'
 
 
 @pytest.mark.parametrize('snippet', [

@@ -231,7 +231,7 @@ def test_a_reparse_point_in_the_cache_is_refused(host: RunningHost, tmp_path: Pa
 
 
 # -- the real thing: mcs + mono + LabRunner.exe + libDismApi.so -------------------------------
-REAL_SOURCE = LAB.parents[1] / "plugins/module_utils/_DismHelper.cs"
+REAL_SOURCE = LAB.parents[1] / "plugins/module_utils/_DismHelper.cs"  # the first of the helper's files
 REAL_RUNNER = LAB / "runner/build/LabRunner.exe"
 REAL_LIBS = [LAB / "dismsim/build/libDismApi.so", LAB / "dismsim/build/libLabKernel32.so"]
 _missing = [str(p) for p in [REAL_SOURCE, REAL_RUNNER, *REAL_LIBS] if not p.exists()]
@@ -245,8 +245,10 @@ def test_real_runner_and_simulator(tmp_path: Path) -> None:
                          lib_dir=str(REAL_LIBS[0].parent))
     (running.root / "drives/C/images").mkdir(parents=True)
     try:
-        source = REAL_SOURCE.read_bytes()
-        args = {"helper_hash": hashlib.sha256(source).hexdigest(), "helper_source": source.decode("utf-8"),
+        from ansible_collections.winimaging.dism.plugins.plugin_utils._helper import helper_source
+
+        source = helper_source()  # the joined _DismHelper*.cs, as the action plugins send it
+        args = {"helper_hash": source.sha256, "helper_source": source.text,
                 "request": {"operations": [{"op": "get_image_info", "image_path": "C:\\images\\missing.wim"}]}}
         result, err, rc = call(running, args)
         assert rc == 0, err

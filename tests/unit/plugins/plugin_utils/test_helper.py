@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 
 import pytest
 
@@ -46,8 +47,15 @@ def test_first_call_sends_source_once_then_only_the_hash():
 
 def test_real_source_hash_is_sha256_of_the_cs_file():
     src = _helper.helper_source()
-    with open(_helper._HELPER_SOURCE_PATH, "rb") as f:
-        assert src.sha256 == hashlib.sha256(f.read()).hexdigest()
+    assert src.sha256 == hashlib.sha256(src.text.encode("utf-8")).hexdigest()
+    # Every file, in HELPER_SOURCE_FILES order, each once.
+    starts = []
+    for name in _helper.HELPER_SOURCE_FILES:
+        with open(os.path.join(_helper._MODULE_UTILS, name), encoding="utf-8") as f:
+            text = f.read().rstrip("\n")
+        assert src.text.count(text) == 1, name
+        starts.append(src.text.index(text))
+    assert starts == sorted(starts)
     assert "namespace ansible_collections.winimaging.dism.plugins.module_utils._DismHelper" in src.text
 
 
