@@ -2,7 +2,8 @@
 # Sets up everything the demo and the tests need, idempotently:
 #   Debian packages (Mono, wimlib, mingw-w64 headers), the Python venv(s),
 #   the DISM lab (simulator library, Mono runner) and the collection link.
-# Usage: scripts/setup.sh [--lint]   (--lint also prepares the release-gate venv)
+# Usage: scripts/setup.sh [--lint]   (--lint also prepares the release-gate venv and the
+#        ansible-core 2.16/2.17/2.18 venvs .venv-core216 ... for scripts/ansible_versions.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPO=$PWD
@@ -43,6 +44,10 @@ make_venv() {
 make_venv .venv requirements-dev.txt
 if [ "${1:-}" = "--lint" ]; then
   make_venv .venv-lint requirements-lint.txt
+  # The older ansible-core controllers the collection supports (scripts/ansible_versions.sh).
+  for minor in 2.16 2.17 2.18; do
+    make_venv ".venv-core${minor/./}" "requirements-core-$minor.txt"
+  done
 fi
 
 say "Building the DISM lab (simulator and Mono runner)"

@@ -35,13 +35,11 @@
 
 namespace ansible_collections.winimaging.dism.plugins.module_utils._DismHelper
 {
-    using Microsoft.Win32.SafeHandles;
     using System;
     using System.Collections;
     using System.Collections.Generic;
     using System.Globalization;
     using System.Runtime.InteropServices;
-    using System.Text;
     using System.Threading;
 
     /// <summary>Counts progress callbacks for one operation; the delegate lives as long as this.</summary>
@@ -188,6 +186,37 @@ namespace ansible_collections.winimaging.dism.plugins.module_utils._DismHelper
 
     internal delegate object OperationHandler(OperationContext context, IDictionary args);
 
+    /// <summary>The dispatch table: each operation's handler, and whether it changes anything.</summary>
+    internal sealed class OperationTable
+    {
+        private readonly Dictionary<string, OperationHandler> _handlers =
+            new Dictionary<string, OperationHandler>(StringComparer.Ordinal);
+        private readonly HashSet<string> _writes = new HashSet<string>(StringComparer.Ordinal);
+
+        /// <summary>An operation that only reads: allowed in check mode.</summary>
+        public void Reads(string name, OperationHandler handler)
+        {
+            _handlers.Add(name, handler);
+        }
+
+        /// <summary>An operation that changes an image, the running Windows or the file system.</summary>
+        public void Writes(string name, OperationHandler handler)
+        {
+            _handlers.Add(name, handler);
+            _writes.Add(name);
+        }
+
+        public bool TryGet(string name, out OperationHandler handler)
+        {
+            return _handlers.TryGetValue(name, out handler);
+        }
+
+        public bool IsWrite(string name)
+        {
+            return _writes.Contains(name);
+        }
+    }
+
     /// <summary>
     /// Runs one request (docs/architecture.md section 2). One instance per Run call; all DISM
     /// calls happen on the calling thread, so DismGetLastErrorMessage sees their errors.
@@ -196,11 +225,11 @@ namespace ansible_collections.winimaging.dism.plugins.module_utils._DismHelper
     {
         // The dispatch table: each _DismHelper<Area>.cs file adds its operations; a new operation is
         // one method there and one line in its Add...Operations.
-        private static readonly Dictionary<string, OperationHandler> Operations = BuildOperations();
+        private static readonly OperationTable Operations = BuildOperations();
 
-        private static Dictionary<string, OperationHandler> BuildOperations()
+        private static OperationTable BuildOperations()
         {
-            Dictionary<string, OperationHandler> table = new Dictionary<string, OperationHandler>(StringComparer.Ordinal);
+            OperationTable table = new OperationTable();
             AddImageOperations(table);
             AddMountOperations(table);
             AddFeatureOperations(table);
@@ -235,7 +264,16 @@ namespace ansible_collections.winimaging.dism.plugins.module_utils._DismHelper
         /// <summary>Runs the request and returns the response; does not throw for DISM failures.</summary>
         public static Hashtable Run(IDictionary request)
         {
-            return new Executor().RunRequest(request);
+            return new Executor().RunRequest(request, false);
+        }
+
+        /// <summary>
+        /// As Run(request); in check mode a batch with any operation that writes is refused whole,
+        /// before DISM is initialised, so check mode cannot change anything whatever the request.
+        /// </summary>
+        public static Hashtable Run(IDictionary request, bool checkMode)
+        {
+            return new Executor().RunRequest(request, checkMode);
         }
 
         internal static Hashtable NewError(int hresult, string function, string message)
@@ -261,7 +299,7 @@ namespace ansible_collections.winimaging.dism.plugins.module_utils._DismHelper
             return NewError(e.HResult, function, e.GetType().FullName + ": " + e.Message);
         }
 
-        private Hashtable RunRequest(IDictionary request)
+        private Hashtable RunRequest(IDictionary request, bool checkMode)
         {
             Hashtable response = new Hashtable();
             ArrayList results = new ArrayList();
@@ -300,6 +338,10 @@ namespace ansible_collections.winimaging.dism.plugins.module_utils._DismHelper
                 if (target != null)
                 {
                     ParseTarget(target);
+                }
+                if (checkMode)
+                {
+                    RefuseWrites(operations);
                 }
             }
             catch (ArgumentException e)
@@ -379,6 +421,20 @@ namespace ansible_collections.winimaging.dism.plugins.module_utils._DismHelper
                 }
             }
             return response;
+        }
+
+        private static void RefuseWrites(IList operations)
+        {
+            foreach (object item in operations)
+            {
+                IDictionary args = item as IDictionary;
+                string op = args == null ? null : Args.GetString(args, "op", false);
+                if (op != null && Operations.IsWrite(op))
+                {
+                    throw new ArgumentException(String.Format(
+                        "check mode: operation '{0}' would change the host, so the batch was refused and nothing ran", op));
+                }
+            }
         }
 
         private static void OnTimeout(object state)
@@ -480,7 +536,7 @@ namespace ansible_collections.winimaging.dism.plugins.module_utils._DismHelper
                     string op = Args.GetString(args, "op", true);
                     result["op"] = op;
                     OperationHandler handler;
-                    if (!Operations.TryGetValue(op, out handler))
+                    if (!Operations.TryGet(op, out handler))
                     {
                         throw new ArgumentException(String.Format("unknown operation '{0}'", op));
                     }

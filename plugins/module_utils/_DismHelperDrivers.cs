@@ -7,24 +7,22 @@
 
 namespace ansible_collections.winimaging.dism.plugins.module_utils._DismHelper
 {
-    using Microsoft.Win32.SafeHandles;
     using System;
     using System.Collections;
     using System.Collections.Generic;
     using System.Globalization;
     using System.Runtime.InteropServices;
-    using System.Text;
-    using System.Threading;
 
     public sealed partial class Executor
     {
-        // The operations of this file, for the dispatch table (Executor.Operations).
-        private static void AddDriverOperations(Dictionary<string, OperationHandler> table)
+        // The operations of this file, for the dispatch table (Executor.Operations); Writes are
+        // refused in check mode.
+        private static void AddDriverOperations(OperationTable table)
         {
-            table.Add("get_drivers", OpGetDrivers);
-            table.Add("get_driver_infos", OpGetDriverInfos);
-            table.Add("add_driver", OpAddDriver);
-            table.Add("remove_driver", OpRemoveDriver);
+            table.Reads("get_drivers", OpGetDrivers);
+            table.Reads("get_driver_infos", OpGetDriverInfos);
+            table.Writes("add_driver", OpAddDriver);
+            table.Writes("remove_driver", OpRemoveDriver);
         }
 
         // get_drivers: all (bool) -> list of driver package dicts (DismGetDrivers).

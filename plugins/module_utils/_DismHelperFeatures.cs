@@ -7,24 +7,20 @@
 
 namespace ansible_collections.winimaging.dism.plugins.module_utils._DismHelper
 {
-    using Microsoft.Win32.SafeHandles;
     using System;
     using System.Collections;
     using System.Collections.Generic;
-    using System.Globalization;
-    using System.Runtime.InteropServices;
-    using System.Text;
-    using System.Threading;
 
     public sealed partial class Executor
     {
-        // The operations of this file, for the dispatch table (Executor.Operations).
-        private static void AddFeatureOperations(Dictionary<string, OperationHandler> table)
+        // The operations of this file, for the dispatch table (Executor.Operations); Writes are
+        // refused in check mode.
+        private static void AddFeatureOperations(OperationTable table)
         {
-            table.Add("get_features", OpGetFeatures);
-            table.Add("get_feature_info", OpGetFeatureInfo);
-            table.Add("enable_feature", OpEnableFeature);
-            table.Add("disable_feature", OpDisableFeature);
+            table.Reads("get_features", OpGetFeatures);
+            table.Reads("get_feature_info", OpGetFeatureInfo);
+            table.Writes("enable_feature", OpEnableFeature);
+            table.Writes("disable_feature", OpDisableFeature);
         }
 
         // get_features: package_name, details (names), all_details, ancestors (bool) -> list of

@@ -7,23 +7,18 @@
 
 namespace ansible_collections.winimaging.dism.plugins.module_utils._DismHelper
 {
-    using Microsoft.Win32.SafeHandles;
     using System;
     using System.Collections;
-    using System.Collections.Generic;
-    using System.Globalization;
-    using System.Runtime.InteropServices;
-    using System.Text;
-    using System.Threading;
 
     public sealed partial class Executor
     {
-        // The operations of this file, for the dispatch table (Executor.Operations).
-        private static void AddImageOperations(Dictionary<string, OperationHandler> table)
+        // The operations of this file, for the dispatch table (Executor.Operations); Writes are
+        // refused in check mode.
+        private static void AddImageOperations(OperationTable table)
         {
-            table.Add("get_image_info", OpGetImageInfo);
-            table.Add("get_mounted_images", OpGetMountedImages);
-            table.Add("check_image_health", OpCheckImageHealth);
+            table.Reads("get_image_info", OpGetImageInfo);
+            table.Reads("get_mounted_images", OpGetMountedImages);
+            table.Reads("check_image_health", OpCheckImageHealth);
         }
 
         // get_image_info: image_path -> list of image dicts (DismGetImageInfo).

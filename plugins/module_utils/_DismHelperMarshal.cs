@@ -7,14 +7,12 @@
 
 namespace ansible_collections.winimaging.dism.plugins.module_utils._DismHelper
 {
-    using Microsoft.Win32.SafeHandles;
     using System;
     using System.Collections;
     using System.Collections.Generic;
     using System.Globalization;
     using System.Runtime.InteropServices;
     using System.Text;
-    using System.Threading;
 
     public class DismException : Exception
     {

@@ -7,27 +7,23 @@
 
 namespace ansible_collections.winimaging.dism.plugins.module_utils._DismHelper
 {
-    using Microsoft.Win32.SafeHandles;
     using System;
     using System.Collections;
-    using System.Collections.Generic;
-    using System.Globalization;
     using System.Runtime.InteropServices;
-    using System.Text;
-    using System.Threading;
 
     public sealed partial class Executor
     {
-        // The operations of this file, for the dispatch table (Executor.Operations).
-        private static void AddMountOperations(Dictionary<string, OperationHandler> table)
+        // The operations of this file, for the dispatch table (Executor.Operations); Writes are
+        // refused in check mode.
+        private static void AddMountOperations(OperationTable table)
         {
-            table.Add("mount_image", OpMountImage);
-            table.Add("unmount_image", OpUnmountImage);
-            table.Add("commit_image", OpCommitImage);
-            table.Add("remount_image", OpRemountImage);
-            table.Add("cleanup_mountpoints", OpCleanupMountpoints);
-            table.Add("inspect_directory", OpInspectDirectory);
-            table.Add("create_directory", OpCreateDirectory);
+            table.Writes("mount_image", OpMountImage);
+            table.Writes("unmount_image", OpUnmountImage);
+            table.Writes("commit_image", OpCommitImage);
+            table.Writes("remount_image", OpRemountImage);
+            table.Writes("cleanup_mountpoints", OpCleanupMountpoints);
+            table.Reads("inspect_directory", OpInspectDirectory);
+            table.Writes("create_directory", OpCreateDirectory);
         }
 
         // mount_image: image_path, mount_path, index or name, read_only, optimize, check_integrity

@@ -9,12 +9,7 @@ namespace ansible_collections.winimaging.dism.plugins.module_utils._DismHelper
 {
     using Microsoft.Win32.SafeHandles;
     using System;
-    using System.Collections;
-    using System.Collections.Generic;
-    using System.Globalization;
     using System.Runtime.InteropServices;
-    using System.Text;
-    using System.Threading;
 
     internal static class NativeHelpers
     {

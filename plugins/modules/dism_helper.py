@@ -12,11 +12,18 @@ short_description: Internal helper of the winimaging.dism modules
 version_added: 0.1.0
 description:
   - Internal use only. The winimaging.dism action plugins run this module on the Windows host;
-    do not call it from a playbook, its options and results may change in any release.
+    it refuses to run when called from a playbook (without O(caller)), and its options and results
+    may change in any release. Ansible lists every module of a collection, so it appears in
+    C(ansible-doc -l); use the collection's public modules instead.
   - It loads the collection's DISM helper assembly from a cache that only administrators can
     write, compiling it once per helper version when the controller sends the source, and runs
     one batch of DISM API calls in one DISM session.
 options:
+  caller:
+    description:
+      - Internal use only. The winimaging.dism module whose action plugin runs this one.
+    type: str
+    required: true
   helper_hash:
     description:
       - Internal use only. SHA-256 of the helper's C# source.
@@ -34,7 +41,11 @@ options:
 attributes:
   check_mode:
     support: full
-    details: The action plugins only send read operations in check mode.
+    details:
+      - The action plugins only send read operations in check mode, and in check mode the helper
+        refuses, before DISM starts, any batch with an operation that would change the host.
+      - The first call of a helper version still compiles and caches the helper under
+        C(%ProgramData%\\winimaging.dism), in check mode too.
   diff_mode:
     support: none
   platform:

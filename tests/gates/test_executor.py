@@ -48,9 +48,12 @@ def deployed(tmp_path_factory, helper_dll) -> str:
 
 @pytest.fixture(scope='module')
 def execute(deployed, mono, runner_exe):
-    def _execute(request: dict, health_codes: str = '', powershell: str = '5.1') -> dict:
-        env = dict(os.environ, FAKE_DISM_HEALTH_CODES=health_codes, DISM_LAB_POWERSHELL=powershell)
-        proc = subprocess.run([mono, runner_exe, os.path.join(deployed, 'WinImagingDismHelper.dll')],
+    def _execute(request: dict, health_codes: str = '', powershell: str = '5.1', check_mode: bool = False,
+                 exec_format: str = '2.19') -> dict:
+        env = dict(os.environ, FAKE_DISM_HEALTH_CODES=health_codes, DISM_LAB_POWERSHELL=powershell,
+                   DISM_LAB_EXEC_FORMAT=exec_format)
+        flags = ['--check-mode'] if check_mode else []
+        proc = subprocess.run([mono, runner_exe, os.path.join(deployed, 'WinImagingDismHelper.dll'), *flags],
                               input=json.dumps(request).encode('utf-8'), capture_output=True, timeout=120,
                               env=env, check=False)
         assert proc.returncode == 0, proc.stderr.decode('utf-8', 'replace')
@@ -200,8 +203,9 @@ def test_raw_win32_codes_are_failures_not_success(execute, raw, expected):
     assert response['reboot_required'] is False
 
 
+@pytest.mark.parametrize('exec_format', ['2.19', '2.16-2.18'])
 @pytest.mark.parametrize('powershell', ['5.1', '7'])
-def test_arguments_as_powershell_delivers_them(execute, powershell):
+def test_arguments_as_powershell_delivers_them(execute, powershell, exec_format):
     # ansible-core 2.19 hands a module Hashtables and object[] whose items are PSObject-wrapped
     # (Int32 or Int64 by flavour, DateTime for ISO strings on 7): string lists, dict items and
     # numbers must read the same as plain JSON would.
@@ -213,7 +217,7 @@ def test_arguments_as_powershell_delivers_them(execute, powershell):
         {'op': 'get_mounted_images', 'match': 'image_index', 'expect': {'image_index': 2, 'mount_mode': 1}},
         {'op': 'get_image_info', 'image_path': '2024-01-02T03:04:05Z'},
     ]}
-    response = execute(request, powershell=powershell)
+    response = execute(request, powershell=powershell, exec_format=exec_format)
     assert response['error'] is None, response
     first, second, third = response['results']
     assert first['ok'] is True and first['precondition_failed'] is False, first
@@ -228,3 +232,24 @@ def test_a_wrong_set_still_fails_the_precondition(execute):
          'expect': {'key': ['mount_path'], 'value': [{'mount_path': 'C:\\mnt\\a'}]}},
     ]}, powershell='7')
     assert response['results'][0]['precondition_failed'] is True
+
+
+WRITES = ['mount_image', 'unmount_image', 'commit_image', 'remount_image', 'cleanup_mountpoints', 'create_directory',
+          'enable_feature', 'disable_feature', 'add_driver', 'remove_driver']
+
+
+@pytest.mark.parametrize('write', WRITES)
+def test_check_mode_refuses_a_batch_that_writes_before_dism_starts(execute, write):
+    response = execute({'operations': [{'op': 'get_mounted_images'}, {'op': write}]}, check_mode=True)
+    assert response['results'] == [], 'nothing may run, not even the reads before the write'
+    assert response['completed'] is False
+    assert response['error'] == {
+        'hresult': E_INVALIDARG, 'function': 'Executor',
+        'message': f"request: check mode: operation '{write}' would change the host, so the batch was refused and nothing ran"}
+
+
+def test_check_mode_runs_reads(execute):
+    response = execute({'target': {'online': True}, 'operations': [
+        {'op': 'get_mounted_images'}, {'op': 'check_image_health'}]}, check_mode=True)
+    assert response['error'] is None and response['completed'] is True, response
+    assert [r['op'] for r in response['results']] == ['get_mounted_images', 'check_image_health']

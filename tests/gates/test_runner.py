@@ -112,18 +112,22 @@ def test_runner_round_trips_json(mono, runner_exe, echo_dll):
     assert response['flags'] == [True, False]
 
 
-@pytest.mark.parametrize('flavour, numbers, when', [
-    ('5.1', ['PSObject:Int32', 'PSObject:Int64', 'PSObject:Decimal'], 'String'),
-    ('7', ['PSObject:Int64', 'PSObject:Int64', 'PSObject:Double'], 'DateTime'),
+@pytest.mark.parametrize('exec_format, flavour, numbers, when, ignores_case', [
+    ('2.19', '5.1', ['PSObject:Int32', 'PSObject:Int64', 'PSObject:Decimal'], 'String', True),
+    ('2.19', '7', ['PSObject:Int64', 'PSObject:Int64', 'PSObject:Double'], 'DateTime', True),
+    ('2.16-2.18', '5.1', ['Int32', 'Int64', 'Decimal'], 'String', True),
+    ('2.16-2.18', '7', ['Int64', 'Int64', 'Double'], 'DateTime', False),
 ])
-def test_runner_shapes_follow_the_powershell_flavour(mono, runner_exe, echo_dll, flavour, numbers, when):
+def test_runner_shapes_follow_the_exec_wrapper_and_powershell(mono, runner_exe, echo_dll, exec_format, flavour, numbers,
+                                                               when, ignores_case):
     request = {'text': 'x', 'when': '2024-05-06T07:08:09Z', 'list': [1, 2 ** 40, 1.5]}
-    env = dict(os.environ, DISM_LAB_POWERSHELL=flavour)
+    env = dict(os.environ, DISM_LAB_POWERSHELL=flavour, DISM_LAB_EXEC_FORMAT=exec_format)
     proc = run_runner(mono, runner_exe, echo_dll, json.dumps(request).encode('utf-8'), env=env)
     assert proc.returncode == 0, proc.stderr.decode('utf-8', 'replace')
     response = json.loads(proc.stdout.decode('utf-8'))
     assert response['number_types'] == numbers
     assert response['when'] == when
+    assert response['key_lookup_ignores_case'] is ignores_case
 
 
 def test_runner_reports_exceptions(mono, runner_exe, echo_dll):

@@ -22,6 +22,7 @@
                                                              process_bits=64|32, language_mode=FullLanguage|
                                                              ConstrainedLanguage (dism_helper.ps1 refuses the last
                                                              three kinds of host before writing anything)
+  labctl.py slow HOST MS|off                                 DISM pauses MS before each progress report (timeouts)
   labctl.py wire HOST [--summary]                            print HOST's wire accounting
   labctl.py inventory                                        print the inventory path
 
@@ -62,6 +63,7 @@ REPO = LAB.parents[1]
 sys.path.insert(0, str(LAB))
 
 from host.config import POWERSHELL_FLAVOURS, HostConfig  # noqa: E402
+from host.boot import new_boot  # noqa: E402
 from host.helper import HOST_CONDITION_DEFAULTS  # noqa: E402
 
 DISMSIM = LAB / "dismsim"
@@ -371,12 +373,7 @@ def cmd_fault(lab: Lab, args: argparse.Namespace) -> int:
 def cmd_reboot(lab: Lab, args: argparse.Namespace) -> int:
     """A new state/boot-id: every mount recorded under the old one reports NeedsRemount."""
     lab.host(args.host)
-    state = lab.host_root(args.host) / "state"
-    state.mkdir(parents=True, exist_ok=True)
-    boot_id = secrets.token_hex(8)
-    tmp = state / "boot-id.tmp"
-    tmp.write_text(boot_id + "\n")
-    tmp.replace(state / "boot-id")
+    boot_id = new_boot(lab.host_root(args.host))
     say(f"{args.host}: rebooted (boot id {boot_id}); its mounts now need a remount")
     return 0
 
@@ -520,6 +517,22 @@ def cmd_condition(lab: Lab, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_slow(lab: Lab, args: argparse.Namespace) -> int:
+    """lab/progress-delay-ms: DISM pauses before each progress report (DISM_LAB_PROGRESS_DELAY_MS)."""
+    lab.host(args.host)
+    knob = lab.host_root(args.host) / "lab" / "progress-delay-ms"
+    if args.ms in ("off", "0"):
+        knob.unlink(missing_ok=True)
+        say(f"{args.host}: DISM operations run at full speed")
+        return 0
+    if not args.ms.isdigit():
+        raise LabError("slow takes a number of milliseconds or off")
+    knob.parent.mkdir(parents=True, exist_ok=True)
+    knob.write_text(args.ms + "\n")
+    say(f"{args.host}: DISM pauses {args.ms} ms before each progress report")
+    return 0
+
+
 def cmd_wire(lab: Lab, args: argparse.Namespace) -> int:
     lab.host(args.host)
     wire = lab.host_root(args.host) / "lab" / "wire.jsonl"
@@ -609,6 +622,10 @@ def parser() -> argparse.ArgumentParser:
     condition.add_argument("settings", nargs="*", metavar="KEY=VALUE")
     condition.add_argument("--clear", action="store_true", help="back to elevated, 64-bit, FullLanguage")
     condition.set_defaults(func=cmd_condition)
+    slow = sub.add_parser("slow", parents=[common], help="make HOST's DISM operations slow (progress delay)")
+    slow.add_argument("host")
+    slow.add_argument("ms", metavar="MS|off")
+    slow.set_defaults(func=cmd_slow)
     wire = sub.add_parser("wire", parents=[common], help="print HOST's wire.jsonl")
     wire.add_argument("host")
     wire.add_argument("--summary", action="store_true", help="one readable line per record")

@@ -26,7 +26,6 @@ import hashlib
 import json
 import os
 import re
-import shutil
 import signal
 import stat
 import subprocess
@@ -69,9 +68,9 @@ MSG_BAD_HASH = "helper_hash must be 64 lowercase hex digits"
 MSG_SOURCE_MISMATCH = "helper_source does not match helper_hash"
 MSG_REFUSE = "Refusing to load the DISM helper: "
 MSG_REPARSE = "is a reparse point (junction or symbolic link)."
-MSG_RETRY = (" and run the task again. If Windows says a file there is in use, a task on this host still has the "
-             "helper loaded: wait for running tasks to end (or restart the host), then delete it.")
 MSG_MUTEX_TIMEOUT = "waiting for another task on this host to install the DISM helper"
+MSG_INTERNAL = ("winimaging.dism.dism_helper is internal to the winimaging.dism collection; use its modules "
+                "(dism_image_info, dism_image_mount, dism_feature, dism_driver, ...) instead")
 
 
 class HelperHost:
@@ -82,6 +81,11 @@ class HelperHost:
         # What the host's processes have loaded: one registry for the whole (simulated) machine.
         self.images = LoadedImages()
 
+    def _progress_delay(self) -> str:
+        """labctl slow: a pause before each DISM progress report, so a task can time out mid-operation."""
+        knob = self.config.control_dir / "progress-delay-ms"
+        return knob.read_text(encoding="ascii").strip() if knob.exists() else "0"
+
     def conditions(self) -> dict[str, Any]:
         values = dict(HOST_CONDITION_DEFAULTS)
         path = self.config.control_dir / "conditions.json"
@@ -90,10 +94,18 @@ class HelperHost:
         return values
 
     # -- entry point: dism_helper.ps1, top to bottom ----------------------------------------------
-    def run(self, args: dict[str, Any], logon: str, cancel: threading.Event) -> ExecResult:
+    def run(self, args: dict[str, Any], logon: str, cancel: threading.Event, exec_format: str = "2.19") -> ExecResult:
+        """``exec_format``: which ansible-core exec wrapper built $complex_args (payload.FORMAT_*),
+        so the runner rebuilds the argument shapes that wrapper makes."""
         meta: dict[str, Any] = {"helper_compiles": 0, "logon": logon}
         # Everything this module process loads stays loaded until it exits (end of this block).
         with contextlib.ExitStack() as process:
+            caller = args.get("caller")
+            if not (isinstance(caller, str) and caller.startswith("winimaging.dism.")):
+                meta["outcome"] = "failed"
+                out, rc = _json_result({"failed": True, "changed": False, "msg": MSG_INTERNAL})
+                return ExecResult(out, b"", rc, meta)
+            check_mode = bool(args.get("_ansible_check_mode"))
             refused = self._host_condition()
             if refused is not None:
                 meta["outcome"] = "failed"
@@ -130,7 +142,7 @@ class HelperHost:
                 meta["outcome"] = "failed"
                 out, rc = _json_result({"failed": True, "msg": str(exc)}, rc=1)
                 return ExecResult(out, b"", rc, meta)
-            return self._execute(dll, request, compiled, logon, cancel, meta)
+            return self._execute(dll, request, compiled, logon, cancel, meta, check_mode, exec_format)
 
     def _host_condition(self) -> dict[str, str] | None:
         """The .ps1's checks before anything is written, in its order."""
@@ -159,7 +171,7 @@ class HelperHost:
         try:
             st = path.lstat()
         except FileNotFoundError:
-            raise HelperFailure(f"{MSG_REFUSE}'{path}' is missing. Delete '{self.base}'{MSG_RETRY}") from None
+            raise HelperFailure(f"{MSG_REFUSE}'{path}' is missing.") from None
         problem = None
         if stat.S_ISLNK(st.st_mode):
             problem = MSG_REPARSE
@@ -168,7 +180,7 @@ class HelperHost:
         elif st.st_mode & 0o022:
             problem = f"lets group or others write to it (mode {stat.S_IMODE(st.st_mode):04o})."
         if problem:
-            raise HelperFailure(f"{MSG_REFUSE}'{path}' {problem} Delete '{self.base}'{MSG_RETRY}")
+            raise HelperFailure(f"{MSG_REFUSE}'{path}' {problem}")
 
     # -- install (Install-Helper, under the mutex) ------------------------------------------------
     @staticmethod
@@ -272,15 +284,19 @@ class HelperHost:
 
     # -- run (Executor.Run) ---------------------------------------------------------------------
     def _execute(
-        self, dll: Path, request: dict[str, Any], compiled: bool, logon: str, cancel: threading.Event, meta: dict[str, Any]
+        self, dll: Path, request: dict[str, Any], compiled: bool, logon: str, cancel: threading.Event, meta: dict[str, Any],
+        check_mode: bool, exec_format: str,
     ) -> ExecResult:
-        cmd = [*self.config.resolved_runner(), str(dll)]
+        # Executor.Run($complex_args.request, $checkMode)
+        cmd = [*self.config.resolved_runner(), str(dll), *(["--check-mode"] if check_mode else [])]
         lib_dir = str(self.config.resolved_lib_dir().resolve())
         env = dict(os.environ)
         env.update(
             DISM_LAB_ROOT=str(self.config.root.resolve()),
             DISM_LAB_LOGON=logon,
             DISM_LAB_POWERSHELL=self.config.powershell,
+            DISM_LAB_EXEC_FORMAT=exec_format,
+            DISM_LAB_PROGRESS_DELAY_MS=self._progress_delay(),
             LD_LIBRARY_PATH=os.pathsep.join(p for p in (lib_dir, env.get("LD_LIBRARY_PATH", "")) if p),
         )
         try:

@@ -1,4 +1,9 @@
-"""What the simulated host does with one command: the exec-wrapper, minus PowerShell."""
+"""What the simulated host does with one command: the exec-wrapper, minus PowerShell.
+
+Both exec-wrapper generations (ansible-core 2.19, and 2.16-2.18) arrive here as one
+``payload.Execution``; raw scripts (2.16-2.18 send temporary directories and ``~`` as raw
+scripts, 2.19 through the exec wrapper) as one ``payload.RawCommand``.
+"""
 
 from __future__ import annotations
 
@@ -12,9 +17,10 @@ import time
 from pathlib import Path, PureWindowsPath
 from typing import Any
 
+from . import boot
 from .config import HostConfig
 from .helper import HelperHost
-from .payload import CommandLine, Execution, PayloadError, parse_stdin
+from .payload import CommandLine, Execution, PayloadError, RawCommand, parse_raw, parse_stdin
 from .shells import ExecResult
 
 log = logging.getLogger("dismlab.host")
@@ -22,7 +28,10 @@ log = logging.getLogger("dismlab.host")
 HELPER_MODULES = {"winimaging.dism.dism_helper"}
 SETUP_MODULES = {"ansible.windows.setup", "ansible.builtin.setup", "ansible.legacy.setup", "setup"}
 ASYNC_ACTIONS = {"async_wrapper.ps1", "async_watchdog.ps1"}
-_REMOVE = re.compile(r"^Remove-Item '((?:[^']|'')+)' -Force( -Recurse)?;$")
+# How long the simulated host answers nothing useful while it restarts (shutdown.exe /r).
+RESTART_DOWNTIME = 2.0
+# shutdown.exe's exit code when a shutdown is already scheduled (ERROR_SHUTDOWN_IS_SCHEDULED).
+SHUTDOWN_IS_SCHEDULED = 1190
 
 
 def refusal_message(name: str) -> str:
@@ -36,6 +45,9 @@ class LabExecutor:
     def __init__(self, config: HostConfig) -> None:
         self.config = config
         self.helper = HelperHost(config)
+        self._restart_lock = threading.Lock()
+        self._restart_at: float | None = None  # when a scheduled shutdown.exe /r happens
+        self._down_until = 0.0
 
     # -- paths -----------------------------------------------------------------------------------
     @property
@@ -74,50 +86,58 @@ class LabExecutor:
 
     # -- dispatch --------------------------------------------------------------------------------
     def __call__(self, cmdline: CommandLine, stdin: bytes, cancel: threading.Event) -> ExecResult:
+        if self._restarting():
+            # While it restarts the host runs nothing: every command fails (a WinRM client would
+            # see refused or reset connections; this lab host keeps its listener).
+            return ExecResult(b"", b"The host is restarting (DISM lab).\r\n", 1, {"module": "(restarting)", "outcome": "failed"})
         if not cmdline.is_bootstrap:
             return self._raw(cmdline)
         try:
-            execution = parse_stdin(stdin)
+            execution = parse_stdin(stdin, cmdline.exec_format)
+            become = execution.become
         except PayloadError as exc:
             return self._refuse("<unparsable exec-wrapper input>", {"error": str(exc)})
         name = execution.module_name
         meta: dict[str, Any] = {
             "module": name,
-            "script": (execution.module_params or {}).get("Script"),
+            "script": execution.script,
             "actions": execution.action_names,
+            "is_module": execution.is_module,
             "csharp_utils": execution.csharp_utils,
             "csharp_scripts": execution.csharp_scripts,
             "powershell_utils": execution.powershell_utils,
-            "become": "become_wrapper.ps1" in execution.action_names,
+            "become": become is not None,
+            "exec_format": execution.exec_format,
+            "ansible_version": execution.ansible_version,
         }
         if ASYNC_ACTIONS & set(execution.action_names):
             return self._refuse(name, meta, reason=f"async execution of '{name}' is not simulated by the DISM lab host.")
         if name in HELPER_MODULES:
             logon = self._logon(execution)
-            result = self.helper.run(execution.complex_args, logon, cancel)
+            result = self.helper.run(execution.complex_args, logon, cancel, exec_format=execution.exec_format)
             meta.update(result.meta)
             result.meta = meta
             return result
         if name in SETUP_MODULES:
             return self._json(self.facts(), meta, "ok")
-        if name == "powershell_mkdtemp.ps1":
-            return self._mkdtemp(execution, meta)
-        if name == "powershell_expand_user.ps1":
-            return self._expand_user(execution, meta)
+        if not execution.is_module and name == "powershell_mkdtemp.ps1":
+            return self._mkdtemp(execution.helper_params, meta)
+        if not execution.is_module and name == "powershell_expand_user.ps1":
+            return self._expand_user(execution.helper_params, meta)
         return self._refuse(name, meta)
 
     @staticmethod
     def _logon(execution: Execution) -> str:
-        params = execution.action_params("become_wrapper.ps1")
-        if params is None:
+        become = execution.become
+        if become is None:
             return "network"  # a WinRM session is a network logon
-        return "interactive" if str(params.get("LogonType") or "Interactive").lower() == "interactive" else "network"
+        return "interactive" if become.logon_type == "Interactive" else "network"
 
     def _refuse(self, name: str, meta: dict[str, Any], reason: str | None = None) -> ExecResult:
         msg = refusal_message(name) if reason is None else f"This is a winimaging.dism DISM lab host: {reason}"
         log.warning("refused: %s", msg)
         meta = {"module": name, **meta, "outcome": "refused"}
-        is_module = meta.get("actions", [""])[-1:] == ["module_wrapper.ps1"]
+        is_module = bool(meta.get("is_module"))
         stdout = (json.dumps({"failed": True, "msg": msg, "lab_refused": True}) + "\r\n").encode() if is_module else b""
         return ExecResult(stdout, (msg + "\r\n").encode("utf-8"), 1, meta)
 
@@ -128,25 +148,50 @@ class LabExecutor:
 
     # -- raw commands ----------------------------------------------------------------------------
     def _raw(self, cmdline: CommandLine) -> ExecResult:
-        script = (cmdline.script or "").replace("\r", "")
-        lines = [ln.strip() for ln in script.split("\n") if ln.strip() and not ln.startswith("Set-StrictMode")]
-        lines = [ln for ln in lines if not ln.startswith("If (-not $?)")]
-        meta: dict[str, Any] = {"module": "raw: " + cmdline.summary(), "actions": []}
-        if len(lines) == 1 and (m := _REMOVE.match(lines[0])):
-            # ActionBase._remove_tmp_path (shell.remove); only inside the lab drives.
-            try:
-                target = self.to_lab_path(m.group(1).replace("''", "'"))
-            except ValueError as exc:
-                return ExecResult(b"", f"{exc}\r\n".encode(), 1, {**meta, "outcome": "failed"})
-            if target.is_dir() and m.group(2):
-                shutil.rmtree(target, ignore_errors=True)
-            elif target.exists():
-                target.unlink()
-            return ExecResult(b"", b"", 0, {**meta, "outcome": "ok"})
-        return self._refuse(meta["module"], meta)
+        meta: dict[str, Any] = {"module": "raw: " + cmdline.summary(), "actions": [], "encoded_layers": cmdline.layers}
+        raw: RawCommand | None = parse_raw(cmdline.script)
+        if raw is None:
+            return self._refuse(meta["module"], meta)
+        if raw.kind == "mkdtemp":  # 2.16-2.18 ActionBase._make_tmp_path (shell.mkdtemp)
+            return self._mkdtemp(raw.params, meta)
+        if raw.kind == "expand_user":  # 2.16-2.18 ActionBase._remote_expand_user (shell.expand_user)
+            return self._expand_user(raw.params, meta)
+        if raw.kind == "boot_time":  # (Get-CimInstance Win32_OperatingSystem).LastBootUpTime
+            return ExecResult(f"{boot.boot_time_filetime(self.config.root)}\r\n".encode(), b"", 0, {**meta, "outcome": "ok"})
+        if raw.kind == "restart":  # shutdown.exe /r /t N; the script prints $LASTEXITCODE
+            return self._schedule_restart(int(raw.params["Delay"]), meta)
+        # ActionBase._remove_tmp_path (shell.remove); only inside the lab drives.
+        try:
+            target = self.to_lab_path(str(raw.params["Path"]))
+        except ValueError as exc:
+            return ExecResult(b"", f"{exc}\r\n".encode(), 1, {**meta, "outcome": "failed"})
+        if target.is_dir() and raw.params["Recurse"]:
+            shutil.rmtree(target, ignore_errors=True)
+        elif target.exists():
+            target.unlink()
+        return ExecResult(b"", b"", 0, {**meta, "outcome": "ok"})
 
-    def _mkdtemp(self, execution: Execution, meta: dict[str, Any]) -> ExecResult:
-        params = execution.final_action.get("params") or {}
+    # -- restart (shutdown.exe /r) ---------------------------------------------------------------
+    def _schedule_restart(self, delay: int, meta: dict[str, Any]) -> ExecResult:
+        with self._restart_lock:
+            if self._restart_at is not None:
+                return ExecResult(f"{SHUTDOWN_IS_SCHEDULED}\r\n".encode(), b"", 0, {**meta, "outcome": "failed"})
+            self._restart_at = time.monotonic() + delay
+        log.info("restart scheduled in %ds", delay)
+        return ExecResult(b"0\r\n", b"", 0, {**meta, "outcome": "ok"})
+
+    def _restarting(self) -> bool:
+        """Restarts the host when a scheduled restart is due (a new boot, as labctl reboot makes);
+        True while it is down."""
+        with self._restart_lock:
+            now = time.monotonic()
+            if self._restart_at is not None and now >= self._restart_at:
+                self._restart_at = None
+                boot.new_boot(self.config.root)
+                self._down_until = now + RESTART_DOWNTIME
+            return now < self._down_until
+
+    def _mkdtemp(self, params: dict[str, Any], meta: dict[str, Any]) -> ExecResult:
         directory = self.expand(str(params.get("Directory", "%TEMP%")))
         name = str(params.get("Name", ""))
         if not name or "\\" in name or "/" in name or ".." in name:
@@ -159,8 +204,9 @@ class LabExecutor:
         meta["outcome"] = "ok"
         return ExecResult((win_path + "\r\n").encode(), b"", 0, meta)
 
-    def _expand_user(self, execution: Execution, meta: dict[str, Any]) -> ExecResult:
-        path = str((execution.final_action.get("params") or {}).get("Path", "~"))
+    def _expand_user(self, params: dict[str, Any], meta: dict[str, Any]) -> ExecResult:
+        # Get-Location: a WinRM shell starts in the user's profile folder.
+        path = str(params.get("Path", "~"))
         if path == "~":
             path = self.user_profile
         elif path.startswith("~\\"):

@@ -4,7 +4,7 @@
 // Lab only (Mono): the part of plugins/modules/dism_helper.ps1 between ConvertFrom-Json and
 // ConvertTo-Json. Usage:
 //
-//     mono LabRunner.exe <path-to-helper.dll> < request.json > response.json
+//     mono LabRunner.exe <path-to-helper.dll> [--check-mode] < request.json > response.json
 //
 // Reads the executor request as UTF-8 JSON on stdin, turns it into the shapes ansible-core 2.19
 // hands a PowerShell module (Hashtable, object[] of PSObject-wrapped items, Int32/Int64, DateTime
@@ -37,9 +37,10 @@ namespace WinImagingDism.Lab
         {
             try
             {
-                if (argv.Length != 1)
+                bool checkMode = argv.Length == 2 && argv[1] == "--check-mode";
+                if (argv.Length != 1 && !checkMode)
                 {
-                    throw new ArgumentException("usage: mono LabRunner.exe <path-to-helper.dll>");
+                    throw new ArgumentException("usage: mono LabRunner.exe <path-to-helper.dll> [--check-mode]");
                 }
 
                 string input;
@@ -52,17 +53,25 @@ namespace WinImagingDism.Lab
 
                 Assembly helper = Assembly.LoadFrom(Path.GetFullPath(argv[0]));
                 Type executor = helper.GetType(ExecutorType, true);
+                // dism_helper.ps1 calls Run(request, checkMode) with $complex_args._ansible_check_mode.
                 MethodInfo run = executor.GetMethod("Run", BindingFlags.Public | BindingFlags.Static, null,
-                    new Type[] { typeof(IDictionary) }, null);
+                    new Type[] { typeof(IDictionary), typeof(bool) }, null);
+                object[] arguments = new object[] { request, checkMode };
+                if (run == null && !checkMode)
+                {
+                    run = executor.GetMethod("Run", BindingFlags.Public | BindingFlags.Static, null,
+                        new Type[] { typeof(IDictionary) }, null);
+                    arguments = new object[] { request };
+                }
                 if (run == null)
                 {
-                    throw new MissingMethodException(ExecutorType, "Run(IDictionary)");
+                    throw new MissingMethodException(ExecutorType, "Run(IDictionary, bool)");
                 }
 
                 object response;
                 try
                 {
-                    response = run.Invoke(null, new object[] { request });
+                    response = run.Invoke(null, arguments);
                 }
                 catch (TargetInvocationException e)
                 {
@@ -104,14 +113,17 @@ namespace WinImagingDism.Lab
     }
 
     /// <summary>
-    /// The values ansible-core 2.19's exec wrapper hands a module, rebuilt from JSON: it parses the
-    /// manifest with ConvertFrom-Json and walks it with Convert-JsonObject (exec_wrapper.ps1), so
-    /// objects become Hashtable (case-insensitive, as @{} is), arrays become object[] whose items
-    /// went through the pipeline and arrive wrapped in PSObject, and numbers are what each
-    /// PowerShell's ConvertFrom-Json makes of them. DISM_LAB_POWERSHELL picks the host's flavour:
-    ///   5.1 (default)  Int32 when it fits, else Int64; decimal for fractions; strings stay strings
-    ///   7              Int64 for every integer; double for fractions; an ISO 8601 date-time string
-    ///                  becomes a DateTime (Newtonsoft's DateParseHandling.DateTime)
+    /// The values ansible-core hands a PowerShell module, rebuilt from JSON. DISM_LAB_EXEC_FORMAT
+    /// picks the exec wrapper, DISM_LAB_POWERSHELL the host's PowerShell:
+    ///   2.19 (default)  ConvertFrom-Json | Convert-JsonObject (exec_wrapper.ps1): objects become
+    ///                   Hashtable (case-insensitive, as @{} is), arrays object[] whose items went
+    ///                   through the pipeline and arrive wrapped in PSObject
+    ///   2.16-2.18       ConvertFrom-AnsibleJson: 5.1 converts to @{} and object[] without
+    ///                   wrapping; 7 uses ConvertFrom-Json -AsHashtable, whose Hashtables compare
+    ///                   keys case-sensitively
+    ///   5.1 (default)   Int32 when it fits, else Int64; decimal for fractions; strings stay strings
+    ///   7               Int64 for every integer; double for fractions; an ISO 8601 date-time string
+    ///                   becomes a DateTime (Newtonsoft's DateParseHandling.DateTime)
     /// </summary>
     internal sealed class ArgumentShapes
     {
@@ -120,10 +132,12 @@ namespace WinImagingDism.Lab
             RegexOptions.CultureInvariant);
 
         private readonly bool _core;
+        private readonly bool _legacy;
 
-        private ArgumentShapes(bool core)
+        private ArgumentShapes(bool core, bool legacy)
         {
             _core = core;
+            _legacy = legacy;
         }
 
         public static ArgumentShapes FromEnvironment()
@@ -133,14 +147,19 @@ namespace WinImagingDism.Lab
             {
                 throw new ArgumentException("DISM_LAB_POWERSHELL must be 5.1 or 7, not " + flavour);
             }
-            return new ArgumentShapes(flavour == "7");
+            string format = Environment.GetEnvironmentVariable("DISM_LAB_EXEC_FORMAT") ?? "2.19";
+            if (format != "2.19" && format != "2.16-2.18")
+            {
+                throw new ArgumentException("DISM_LAB_EXEC_FORMAT must be 2.19 or 2.16-2.18, not " + format);
+            }
+            return new ArgumentShapes(flavour == "7", format == "2.16-2.18");
         }
 
         public object Convert(object value, bool listItem)
         {
             object plain = ConvertValue(value);
-            // Convert-JsonObject emits list items into a pipeline: @(...) collects them wrapped.
-            return listItem && plain != null ? new System.Management.Automation.PSObject(plain) : plain;
+            // 2.19's Convert-JsonObject emits list items into a pipeline: @(...) collects them wrapped.
+            return listItem && !_legacy && plain != null ? new System.Management.Automation.PSObject(plain) : plain;
         }
 
         private object ConvertValue(object value)
@@ -148,7 +167,7 @@ namespace WinImagingDism.Lab
             IDictionary dict = value as IDictionary;
             if (dict != null)
             {
-                Hashtable table = new Hashtable(StringComparer.OrdinalIgnoreCase);
+                Hashtable table = new Hashtable(_legacy && _core ? StringComparer.Ordinal : StringComparer.OrdinalIgnoreCase);
                 foreach (DictionaryEntry entry in dict)
                 {
                     table[(string)entry.Key] = Convert(entry.Value, false);

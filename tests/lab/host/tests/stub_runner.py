@@ -31,6 +31,7 @@ def main() -> int:
             "completed": True,
             "echo": request,
             "dll": dll,
+            "check_mode": sys.argv[2:] == ["--check-mode"],
             "dll_exists": os.path.exists(dll),
             "lab_root": os.environ.get("DISM_LAB_ROOT"),
             "logon": os.environ.get("DISM_LAB_LOGON"),

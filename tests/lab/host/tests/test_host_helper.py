@@ -15,7 +15,6 @@ import pytest
 from hostlab_support import LAB, RunningHost, module_stdin, run_module, start_host
 
 from host.config import POWERSHELL_FLAVOURS
-from host.helper import MSG_RETRY
 
 HELPER = "winimaging.dism.dism_helper"
 TINY_SOURCE = (
@@ -32,6 +31,7 @@ needs_mcs = pytest.mark.skipif(shutil.which("mcs") is None, reason="mcs (Debian 
 
 
 def call(host: RunningHost, args: dict[str, Any], **kw: Any) -> tuple[dict[str, Any] | None, str, int]:
+    args = {"caller": "winimaging.dism.dism_image_info", **args}
     out, err, rc = run_module(host.protocol(), module_stdin(HELPER, args, **kw))
     return (json.loads(out) if out.strip() else None), err.decode(), rc
 
@@ -101,8 +101,7 @@ def test_integrity_check_blocks_writable_cache(host: RunningHost, target: str) -
     result, _stderr, rc = call(host, {"helper_hash": TINY_HASH, "request": {"operations": []}})
     assert rc == 1 and result is not None and result["failed"] is True
     assert result["msg"].startswith(f"Refusing to load the DISM helper: '{path}' lets group or others write to it (mode ")
-    assert result["msg"].endswith(MSG_RETRY)
-    assert "a task on this host still has the helper loaded" in result["msg"]
+    assert result["msg"].endswith(").")
     assert [r["outcome"] for r in host.wire() if r["kind"] == "command"][-1] == "failed"
 
 
@@ -226,8 +225,28 @@ def test_a_reparse_point_in_the_cache_is_refused(host: RunningHost, tmp_path: Pa
     real.symlink_to(elsewhere, target_is_directory=True)
     result, _err, rc = call(host, {"helper_hash": TINY_HASH, "request": {}})
     assert rc == 1 and result is not None and result["failed"] is True
-    assert result["msg"] == (f"Refusing to load the DISM helper: '{real}' is a reparse point (junction or symbolic link)."
-                             f" Delete '{host.root / 'drives/C/ProgramData/winimaging.dism'}'{MSG_RETRY}")
+    assert result["msg"] == f"Refusing to load the DISM helper: '{real}' is a reparse point (junction or symbolic link)."
+
+
+@pytest.mark.parametrize("caller", [None, "", "mycorp.tools.wrapper"])
+def test_a_direct_call_is_refused(host: RunningHost, caller: str | None) -> None:
+    args = {"helper_hash": TINY_HASH, "request": {}, "helper_source": TINY_SOURCE, "caller": caller}
+    if caller is None:
+        del args["caller"]
+    out, _err, rc = run_module(host.protocol(), module_stdin(HELPER, args))
+    result = json.loads(out)
+    assert result["failed"] is True and result["msg"].startswith("winimaging.dism.dism_helper is internal")
+    assert not (host.root / "drives/C/ProgramData/winimaging.dism").exists()
+
+
+@needs_mcs
+def test_check_mode_reaches_the_executor(host: RunningHost) -> None:
+    result, err, rc = call(host, {"helper_hash": TINY_HASH, "request": {}, "helper_source": TINY_SOURCE,
+                                  "_ansible_check_mode": True})
+    assert rc == 0, err
+    assert result is not None and result["response"]["check_mode"] is True
+    result, err, rc = call(host, {"helper_hash": TINY_HASH, "request": {}, "_ansible_check_mode": False})
+    assert result is not None and result["response"]["check_mode"] is False
 
 
 # -- the real thing: mcs + mono + LabRunner.exe + libDismApi.so -------------------------------
@@ -269,6 +288,6 @@ def test_lab_and_windows_helper_word_failures_alike() -> None:
     from host import helper as lab_helper
 
     ps1 = (LAB.parents[1] / "plugins" / "modules" / "dism_helper.ps1").read_text(encoding="utf-8")
-    for message in (lab_helper.MSG_BAD_HASH, lab_helper.MSG_SOURCE_MISMATCH, lab_helper.MSG_REFUSE, lab_helper.MSG_RETRY,
-                    lab_helper.MSG_REPARSE, lab_helper.MSG_MUTEX_TIMEOUT):
+    for message in (lab_helper.MSG_BAD_HASH, lab_helper.MSG_SOURCE_MISMATCH, lab_helper.MSG_REFUSE,
+                    lab_helper.MSG_REPARSE, lab_helper.MSG_MUTEX_TIMEOUT, lab_helper.MSG_INTERNAL):
         assert message in ps1, message

@@ -97,13 +97,22 @@ def test_real_ansible_playbook(lab: Path, tmp_path: Path) -> None:
 - hosts: win1
   gather_facts: false
   tasks:
+    - name: the internal module called from a playbook
+      winimaging.dism.dism_helper:
+        caller: ""
+        helper_hash: "{{ lookup('file', 'src.cs') | hash('sha256') }}"
+        request: {operations: []}
+      register: direct
+      ignore_errors: true
     - name: helper, cache miss
       winimaging.dism.dism_helper:
+        caller: winimaging.dism.dism_image_info
         helper_hash: "{{ lookup('file', 'src.cs') | hash('sha256') }}"
         request: {operations: []}
       register: first
     - name: helper with source
       winimaging.dism.dism_helper:
+        caller: winimaging.dism.dism_image_info
         helper_hash: "{{ lookup('file', 'src.cs') | hash('sha256') }}"
         helper_source: "{{ lookup('file', 'src.cs') }}"
         request: {operations: [], probe: 1}
@@ -114,6 +123,8 @@ def test_real_ansible_playbook(lab: Path, tmp_path: Path) -> None:
       ignore_errors: true
     - ansible.builtin.assert:
         that:
+          - direct is failed
+          - direct.msg is search('^winimaging.dism.dism_helper is internal')
           - first.helper_missing
           - second.helper_compiled
           - second.response.echo.probe == 1
@@ -128,10 +139,11 @@ def test_real_ansible_playbook(lab: Path, tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
     wire = [json.loads(line) for line in labctl(lab, "wire", "win1").stdout.splitlines()]
     commands = [r for r in wire if r["kind"] == "command"]
-    assert [r["module"] for r in commands[:2]] == ["winimaging.dism.dism_helper"] * 2
-    assert [r["helper_compiles"] for r in commands[:2]] == [0, 1]
-    assert commands[2]["outcome"] == "refused" and commands[2]["module"] == "raw: Get-Service"
-    assert all(r["stdin_bytes"] > 0 for r in commands[:2])
+    assert [r["module"] for r in commands[:3]] == ["winimaging.dism.dism_helper"] * 3
+    assert [r["helper_compiles"] for r in commands[:3]] == [0, 0, 1]
+    assert commands[0]["outcome"] == "failed"
+    assert commands[3]["outcome"] == "refused" and commands[3]["module"] == "raw: Get-Service"
+    assert all(r["stdin_bytes"] > 0 for r in commands[:3])
 
 
 # -- mount-state knobs: reboot, invalidate, open-file, close-files --------------------------------------
