@@ -6,47 +6,34 @@ from __future__ import annotations
 
 import typing as t
 
-from ansible_collections.winimaging.dism.plugins.plugin_utils._action import (
-    DismActionBase,
-    DismTaskFailed,
-    base_request,
-    describe_target,
-    log_path_of,
-    op_value,
-    target_of,
-)
-from ansible_collections.winimaging.dism.plugins.plugin_utils._dism_enums import ARCHITECTURES, enum_name
-from ansible_collections.winimaging.dism.plugins.plugin_utils._drivers import driver_facts
+from ansible_collections.winimaging.dism.plugins.plugin_utils._action import DismActionBase, DismTaskFailed
+from ansible_collections.winimaging.dism.plugins.plugin_utils._drivers import driver_facts, inf_facts
 from ansible_collections.winimaging.dism.plugins.plugin_utils._errors import failure_from_helper
-from ansible_collections.winimaging.dism.plugins.plugin_utils._helper import HelperClient
+from ansible_collections.winimaging.dism.plugins.plugin_utils._helper import HelperCall
 from ansible_collections.winimaging.dism.plugins.plugin_utils._options import DISM_DRIVER_INFO
-
-
-def _hardware(driver: dict[str, t.Any]) -> dict[str, t.Any]:
-    return dict(driver, architecture=enum_name(ARCHITECTURES, driver.get("architecture")))
+from ansible_collections.winimaging.dism.plugins.plugin_utils._plan import Plan, describe_target, dism_request, log_path_of, target_of
 
 
 class ActionModule(DismActionBase):
     module_spec = DISM_DRIVER_INFO
 
-    def execute(self, params: dict[str, t.Any], client: HelperClient) -> dict[str, t.Any]:
-        request = base_request(params)
-        request["target"] = target_of(params)
-        request["operations"] = [{"op": "get_drivers", "all": params["all"]}]
+    def describe(self, params: dict[str, t.Any]) -> str:
+        return "Listing the drivers of %s" % describe_target(params)
+
+    def read(self, params: dict[str, t.Any]) -> dict[str, t.Any]:
+        operations = [{"op": "get_drivers", "all": params["all"]}]
         if params.get("driver"):
-            request["operations"].append({"op": "get_driver_infos", "paths": params["driver"], "recurse": False})
-        context = "Listing the drivers of %s" % describe_target(params)
-        log_path = log_path_of(params)
-        response = client.run(request).response
-        result: dict[str, t.Any] = {"changed": False,
-                                    "drivers": [driver_facts(d) for d in op_value(response, 0, context, log_path) or []]}
+            operations.append({"op": "get_driver_infos", "paths": params["driver"], "recurse": False})
+        return dism_request(params, operations, target_of(params))
+
+    def plan(self, params: dict[str, t.Any], read: HelperCall) -> Plan:
+        result: dict[str, t.Any] = {"drivers": [driver_facts(d) for d in self.value(params, read, 0) or []]}
         if params.get("driver"):
             infos = []
-            for info in op_value(response, 1, context, log_path) or []:
+            for info in self.value(params, read, 1) or []:
                 if not info.get("ok"):
-                    failure = failure_from_helper(info.get("error") or {}, "Reading '%s'" % info["path"], log_path)
+                    failure = failure_from_helper(info.get("error") or {}, "Reading '%s'" % info["path"], log_path_of(params))
                     raise DismTaskFailed(failure.to_result())
-                infos.append(driver_facts(info["package"], inf=info["path"],
-                                          hardware=[_hardware(d) for d in info.get("drivers") or []]))
+                infos.append(inf_facts(info))
             result["driver_info"] = infos
-        return result
+        return Plan(operations=[], result=result)

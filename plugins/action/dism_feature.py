@@ -6,81 +6,47 @@ from __future__ import annotations
 
 import typing as t
 
-from ansible_collections.winimaging.dism.plugins.plugin_utils._action import (
-    DismActionBase,
-    DismTaskFailed,
-    Plan,
-    base_request,
-    describe_target,
-    log_path_of,
-    op_value,
-    target_of,
-)
-from ansible_collections.winimaging.dism.plugins.plugin_utils._features import (
-    FeatureRefused,
-    FeatureRequest,
-    apply_outcome,
-    plan_features,
-)
-from ansible_collections.winimaging.dism.plugins.plugin_utils._helper import HelperCall, HelperClient
+from ansible_collections.winimaging.dism.plugins.plugin_utils._action import DismActionWithReboot
+from ansible_collections.winimaging.dism.plugins.plugin_utils._features import FeatureRequest, apply_outcome, plan_features
+from ansible_collections.winimaging.dism.plugins.plugin_utils._helper import HelperCall
 from ansible_collections.winimaging.dism.plugins.plugin_utils._options import DISM_FEATURE
+from ansible_collections.winimaging.dism.plugins.plugin_utils._plan import Plan, TaskRefused, describe_target, dism_request, target_of
 
 _VERBS = {"enabled": "Enabling", "disabled": "Disabling", "removed": "Removing"}
 
 
-class ActionModule(DismActionBase):
+class ActionModule(DismActionWithReboot):
     module_spec = DISM_FEATURE
 
-    def execute(self, params: dict[str, t.Any], client: HelperClient) -> dict[str, t.Any]:
-        request = FeatureRequest(
-            name=params["name"], state=params["state"], online=params.get("path") is None,
-            include_parent=params["include_parent"], source=params.get("source"),
-            limit_access=params["limit_access"], package_name=params.get("package_name"),
-        )
-        log_path = log_path_of(params)
-        context = "%s %s in %s" % (_VERBS[request.state], ", ".join(request.name), describe_target(params))
+    def describe(self, params: dict[str, t.Any]) -> str:
+        return "%s %s in %s" % (_VERBS[params["state"]], ", ".join(params["name"]), describe_target(params))
 
-        read = base_request(params)
-        read["target"] = target_of(params)
+    def read(self, params: dict[str, t.Any]) -> dict[str, t.Any]:
         # Details (display name, restart type, parents) for the named features and their parents.
-        read["operations"] = [{"op": "get_features", "package_name": request.package_name,
-                               "details": request.name, "ancestors": True}]
+        return dism_request(params, [{"op": "get_features", "package_name": params.get("package_name"),
+                                      "details": params["name"], "ancestors": True}], target_of(params))
 
-        def planner(call: HelperCall) -> Plan:
-            try:
-                return plan_features(request, op_value(call.response, 0, context, log_path) or [])
-            except FeatureRefused as e:
-                raise DismTaskFailed({"msg": "%s: %s." % (context, e)}) from None
+    def plan(self, params: dict[str, t.Any], read: HelperCall) -> Plan:
+        return plan_features(FeatureRequest.from_options(params), self.value(params, read, 0) or [])
 
-        def apply_request(plan: Plan) -> dict[str, t.Any]:
-            batch = base_request(params)
-            batch["target"] = target_of(params)
-            # The after-state is read back in the same DISM session as the change, from the same
-            # DISM call (DismGetFeatureInfo) that gave the before-state.
-            batch["operations"] = plan.operations + [{"op": "get_features", "package_name": request.package_name,
-                                                      "details": [f["name"] for f in plan.result["features"]]}]
-            return batch
+    def apply(self, params: dict[str, t.Any], plan: Plan) -> dict[str, t.Any]:
+        # The after-state is read back in the same DISM session as the change, from the same DISM
+        # call (DismGetFeatureInfo) that gave the before-state.
+        read_back = {"op": "get_features", "package_name": params.get("package_name"),
+                     "details": [f["name"] for f in plan.result["features"]]}
+        return dism_request(params, plan.operations + [read_back], target_of(params))
 
-        plan, applied = self.read_plan_apply(client, read, planner, apply_request, context, log_path)
-        result = dict(plan.result)
-        if applied is not None:
-            try:
-                result = apply_outcome(plan, request.state, applied.response["results"][-1]["value"] or [])
-            except FeatureRefused as e:
-                raise DismTaskFailed({"msg": "%s: %s." % (context, e), "changed": True,
-                                      "reboot_required": bool(applied.response.get("reboot_required"))}) from None
-            result["reboot_required"] = bool(applied.response.get("reboot_required"))
-            changed = any(f["changed"] for f in result["features"]) or result["reboot_required"]
-            kept = [f["name"] for f in result["features"] if request.state == "removed" and f["state_after"] == "disabled"]
-            if kept:
-                result["warnings"] = ["This Windows edition keeps the payload of disabled features (client editions since"
-                                      " Windows 10), so %s stayed disabled with its payload." % ", ".join(kept)]
-        else:
-            changed = plan.changed
-        result["changed"] = changed
-        if self._task.diff:
-            result["diff"] = plan.diff if applied is None else {
-                "before": plan.diff["before"],
-                "after": {"features": {f["name"]: f["state_after"] for f in result["features"]}},
-            }
+    def outcome(self, params: dict[str, t.Any], plan: Plan, applied: HelperCall | None) -> dict[str, t.Any]:
+        if applied is None:
+            return super().outcome(params, plan, applied)
+        reboot_required = bool(applied.response.get("reboot_required"))
+        try:
+            result = apply_outcome(plan, params["state"], applied.response["results"][-1]["value"] or [])
+        except TaskRefused as e:
+            raise TaskRefused(str(e), changed=True, reboot_required=reboot_required) from None
+        result["reboot_required"] = reboot_required
+        result["changed"] = any(f["changed"] for f in result["features"]) or reboot_required
+        if self._task.diff and plan.diff:
+            result["diff"] = {"before": plan.diff["before"],
+                              "after": {"features": {f["name"]: f["state_after"] for f in result["features"]}}}
         return result

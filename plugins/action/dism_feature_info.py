@@ -6,34 +6,22 @@ from __future__ import annotations
 
 import typing as t
 
-from ansible_collections.winimaging.dism.plugins.plugin_utils._action import (
-    DismActionBase,
-    base_request,
-    describe_target,
-    log_path_of,
-    op_value,
-    target_of,
-)
-from ansible_collections.winimaging.dism.plugins.plugin_utils._features import feature_facts, select_features
-from ansible_collections.winimaging.dism.plugins.plugin_utils._helper import HelperClient
+from ansible_collections.winimaging.dism.plugins.plugin_utils._action import DismActionBase
+from ansible_collections.winimaging.dism.plugins.plugin_utils._features import feature_facts, features_read, select_features
+from ansible_collections.winimaging.dism.plugins.plugin_utils._helper import HelperCall
 from ansible_collections.winimaging.dism.plugins.plugin_utils._options import DISM_FEATURE_INFO
-
-_WILDCARDS = set("*?[")
+from ansible_collections.winimaging.dism.plugins.plugin_utils._plan import Plan, describe_target, dism_request, target_of
 
 
 class ActionModule(DismActionBase):
     module_spec = DISM_FEATURE_INFO
 
-    def execute(self, params: dict[str, t.Any], client: HelperClient) -> dict[str, t.Any]:
-        patterns = params.get("name")
-        request = base_request(params)
-        request["target"] = target_of(params)
-        operation: dict[str, t.Any] = {"op": "get_features", "package_name": params.get("package_name")}
-        if patterns and not any(_WILDCARDS & set(p) for p in patterns):
-            operation["details"] = patterns  # plain names: details only for those
-        else:
-            operation["all_details"] = True
-        request["operations"] = [operation]
-        context = "Listing the features of %s" % describe_target(params)
-        features = op_value(client.run(request).response, 0, context, log_path_of(params)) or []
-        return {"changed": False, "features": [feature_facts(f) for f in select_features(features, patterns)]}
+    def describe(self, params: dict[str, t.Any]) -> str:
+        return "Listing the features of %s" % describe_target(params)
+
+    def read(self, params: dict[str, t.Any]) -> dict[str, t.Any]:
+        return dism_request(params, [features_read(params.get("name"), params.get("package_name"))], target_of(params))
+
+    def plan(self, params: dict[str, t.Any], read: HelperCall) -> Plan:
+        features = select_features(self.value(params, read, 0) or [], params.get("name"))
+        return Plan(operations=[], result={"features": [feature_facts(f) for f in features]})

@@ -6,117 +6,72 @@ from __future__ import annotations
 
 import typing as t
 
-from ansible_collections.winimaging.dism.plugins.plugin_utils._action import (
-    DismActionBase,
-    DismTaskFailed,
-    Plan,
-    base_request,
-    log_path_of,
-    op_value,
-)
+from ansible_collections.winimaging.dism.plugins.plugin_utils._action import DismActionBase, DismTaskFailed
 from ansible_collections.winimaging.dism.plugins.plugin_utils._helper import HelperCall, HelperClient
 from ansible_collections.winimaging.dism.plugins.plugin_utils._image_info import image_from_raw, mount_from_raw
 from ansible_collections.winimaging.dism.plugins.plugin_utils._mount import (
     Folder,
-    MountRefused,
     MountRequest,
+    after_failure_advice,
+    describe_request,
     mount_at,
     plan_mount,
-    same_path,
+    planning_images,
 )
 from ansible_collections.winimaging.dism.plugins.plugin_utils._options import DISM_IMAGE_MOUNT
+from ansible_collections.winimaging.dism.plugins.plugin_utils._plan import Plan, dism_request
 
 
 def _mounts(raw: list[dict[str, t.Any]] | None) -> list[dict[str, t.Any]]:
     return [dict(mount_from_raw(r), raw=r) for r in raw or []]
 
 
-FILES_OPEN = 0xC1420117
-
-
-def _after_commit_failure(result: dict[str, t.Any], request: MountRequest) -> str:
-    """What a failed commit or unmount left behind, in the words a user needs."""
-    if result.get("dism_function") not in ("DismUnmountImage", "DismCommitImage"):
-        return ""
-    if int(result.get("hresult", "0"), 16) == FILES_OPEN:
-        return (" DISM may already have saved the changes into the image file and partly unmounted '%s'. Close what"
-                " holds files open in it, then run the task again with commit=false to finish the unmount%s."
-                % (request.path, " (committing again with append=true would add another index)" if request.append else ""))
-    if request.commit or request.state == "committed":
-        return " The mount at '%s' and its changes were kept; nothing was discarded." % request.path
-    return ""
-
-
 class ActionModule(DismActionBase):
     module_spec = DISM_IMAGE_MOUNT
 
-    def execute(self, params: dict[str, t.Any], client: HelperClient) -> dict[str, t.Any]:
-        request = MountRequest(**{k: params[k] for k in MountRequest.__dataclass_fields__})
-        log_path = log_path_of(params)
-        context = self._context(request)
+    def describe(self, params: dict[str, t.Any]) -> str:
+        return describe_request(MountRequest.from_options(params))
 
-        read = base_request(params)
-        read["operations"] = [{"op": "get_mounted_images"}]
-        if request.state == "mounted":
+    def read(self, params: dict[str, t.Any]) -> dict[str, t.Any]:
+        operations: list[dict[str, t.Any]] = [{"op": "get_mounted_images"}]
+        if params["state"] == "mounted":
             # An image DISM has mounted may not be readable (an attached VHD, a WIM moved away): the
             # read may fail when the mount table already answers the question.
-            read["operations"] += [{"op": "inspect_directory", "path": request.path},
-                                   {"op": "get_image_info", "image_path": request.image_path, "continue_on_error": True}]
+            operations += [{"op": "inspect_directory", "path": params["path"]},
+                           {"op": "get_image_info", "image_path": params["image_path"], "continue_on_error": True}]
+        return dism_request(params, operations)
 
-        def planner(call: HelperCall) -> Plan:
-            mounts = _mounts(op_value(call.response, 0, context, log_path))
-            images = folder = None
-            if request.state == "mounted":
-                folder = Folder(**op_value(call.response, 1, context, log_path))
-                images = self._images(call, mounts, request, context, log_path)
-            try:
-                return plan_mount(request, mounts, images, folder)
-            except MountRefused as e:
-                raise DismTaskFailed({"msg": "%s: %s." % (context, e)}) from None
+    def plan(self, params: dict[str, t.Any], read: HelperCall) -> Plan:
+        request = MountRequest.from_options(params)
+        mounts = _mounts(self.value(params, read, 0))
+        images = folder = None
+        if request.state == "mounted":
+            folder = Folder(**self.value(params, read, 1))
+            entry = read.response["results"][2]
+            raw = [image_from_raw(i) for i in entry.get("value") or []] if entry.get("ok") else None
+            images = planning_images(raw, mounts, request)
+            if images is None:
+                self.value(params, read, 2)  # fails the task with the read's own DISM error
+        return plan_mount(request, mounts, images, folder)
 
-        def apply_request(plan: Plan) -> dict[str, t.Any]:
-            batch = base_request(params)
-            if any(op["op"] == "commit_image" for op in plan.operations):
-                batch["target"] = {"path": request.path}
-            # Read the table back in the same batch, so the result reports what DISM now has.
-            batch["operations"] = plan.operations + [{"op": "get_mounted_images"}]
-            return batch
+    def apply(self, params: dict[str, t.Any], plan: Plan) -> dict[str, t.Any]:
+        target = {"path": params["path"]} if any(op["op"] == "commit_image" for op in plan.operations) else None
+        # Read the table back in the same batch, so the result reports what DISM now has.
+        return dism_request(params, plan.operations + [{"op": "get_mounted_images"}], target)
 
-        try:
-            plan, applied = self.read_plan_apply(client, read, planner, apply_request, context, log_path)
-        except DismTaskFailed as e:
-            e.result["msg"] += _after_commit_failure(e.result, request)
-            raise
-        result: dict[str, t.Any] = {"changed": plan.changed, **plan.result}
+    def outcome(self, params: dict[str, t.Any], plan: Plan, applied: HelperCall | None) -> dict[str, t.Any]:
+        result = super().outcome(params, plan, applied)
         if not result.get("warnings"):
             result.pop("warnings", None)
         if applied is not None and result.get("mount"):
-            now = mount_at(_mounts(applied.response["results"][-1]["value"]), request.path)
+            now = mount_at(_mounts(applied.response["results"][-1]["value"]), params["path"])
             if now is not None:
                 result["mount"] = dict(result["mount"], path=now["path"], status=now["status"], read_only=now["read_only"])
-        if self._task.diff and plan.diff:
-            result["diff"] = plan.diff
         return result
 
-    @staticmethod
-    def _images(call: HelperCall, mounts: list[dict[str, t.Any]], request: MountRequest, context: str,
-                log_path: str) -> list[dict[str, t.Any]]:
-        entry = call.response["results"][2]
-        if entry.get("ok"):
-            return [image_from_raw(i) for i in entry.get("value") or []]
-        existing = mount_at(mounts, request.path)
-        if existing is not None and request.name is None and same_path(existing["image_path"], request.image_path) and (
-                request.index in (None, existing["index"])):
-            # The mount table shows the requested image here: plan from it, as if the file had index `index`.
-            return [{"index": existing["index"], "name": None}]
-        return op_value(call.response, 2, context, log_path)
-
-    @staticmethod
-    def _context(request: MountRequest) -> str:
-        if request.state == "mounted":
-            which = "index %d" % request.index if request.index is not None else (
-                "image '%s'" % request.name if request.name is not None else "an image")
-            return "Mounting %s of '%s' at '%s'" % (which, request.image_path, request.path)
-        if request.state == "unmounted":
-            return "Unmounting '%s'" % request.path
-        return "Committing the changes of '%s'" % request.path
+    def execute(self, params: dict[str, t.Any], client: HelperClient) -> dict[str, t.Any]:
+        try:
+            return super().execute(params, client)
+        except DismTaskFailed as e:
+            e.result["msg"] += after_failure_advice(e.result, MountRequest.from_options(params))
+            raise

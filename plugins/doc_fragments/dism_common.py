@@ -27,6 +27,17 @@ options:
       - It must exist and be on a local volume. When not set, DISM uses C(%WINDIR%\Temp).
       - Give each concurrent DISM job on one host its own folder.
     type: str
+  timeout:
+    description:
+      - Seconds each DISM session of the task may take. When they have passed, the helper cancels
+        the running DISM operation through its cancel event (as C(DismCancel) would) and the task
+        fails, naming the cancelled DISM call, the steps that had completed and the ones that were
+        not started.
+      - Only DISM operations that take a cancel event (mounting, unmounting, committing, enabling
+        and disabling features, health checks) can be stopped part-way; other calls finish first.
+      - A cancelled operation can leave the image in between; the failure says how to check it.
+      - When not set, DISM runs as long as it needs (the task keyword C(timeout) still applies).
+    type: int
 notes:
   - The connecting user must be a member of the local Administrators group; DISM refuses to run
     without elevation.

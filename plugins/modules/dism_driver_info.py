@@ -40,6 +40,7 @@ attributes:
     support: full
   async:
     support: none
+    details: Ansible refuses the C(async) task keyword ("does not support async"); O(timeout) bounds a long DISM operation instead.
   bypass_host_loop:
     support: none
   check_mode:

@@ -73,11 +73,13 @@ extends_documentation_fragment:
   - ansible.builtin.action_common_attributes.flow
   - winimaging.dism.dism_target
   - winimaging.dism.dism_common
+  - winimaging.dism.dism_reboot
 attributes:
   action:
     support: full
   async:
     support: none
+    details: Ansible refuses the C(async) task keyword ("does not support async"); O(timeout) bounds a long DISM operation instead.
   bypass_host_loop:
     support: none
   check_mode:
@@ -95,7 +97,10 @@ notes:
   - Windows Update cannot be reached under a WinRM, PSRP or SSH network logon; enabling a feature
     whose payload was removed then fails with C(0x800F0906) unless O(source) has the payload or the
     task uses C(become).
-  - The module never restarts the machine; use M(ansible.windows.win_reboot) when RV(reboot_required) is true.
+  - The module restarts the machine only with O(reboot=true); otherwise restart it when
+    RV(reboot_required) is true (for example with M(ansible.windows.win_reboot)).
+  - With O(reboot=true), RV(features[].state_after) is the state DISM reported before the restart
+    (for example C(enable_pending)); the restart completes the change.
 seealso:
   - module: winimaging.dism.dism_feature_info
   - module: winimaging.dism.dism_image_mount
@@ -117,6 +122,13 @@ EXAMPLES = r"""
 - name: Restart when DISM asks for it
   ansible.windows.win_reboot:
   when: netfx3.reboot_required
+
+- name: Enable Hyper-V and restart the host if that needs it, waiting up to 20 minutes
+  winimaging.dism.dism_feature:
+    name: Microsoft-Hyper-V
+    include_parent: true
+    reboot: true
+    reboot_timeout: 1200
 
 - name: Enable IIS static content in a mounted image, with the parent features it needs
   winimaging.dism.dism_feature:
@@ -184,6 +196,16 @@ reboot_required:
   returned: success
   type: bool
   sample: false
+rebooted:
+  description: Whether the task restarted the host (O(reboot=true) and the change needed a restart).
+  returned: success
+  type: bool
+  sample: false
+reboot_elapsed:
+  description: Seconds from asking for the restart until the host answered again.
+  returned: when RV(rebooted) is true
+  type: float
+  sample: 74.2
 dism_function:
   description: On failure, the DISM API function that failed.
   returned: failure from DISM
@@ -211,4 +233,16 @@ log_path:
   description: On failure, the DISM log to read.
   returned: failure from DISM
   type: str
+completed_steps:
+  description: When a change failed part-way, the DISM operations of the change that had completed.
+  returned: failure after a change began
+  type: list
+  elements: str
+  sample: [enable_feature]
+not_started_steps:
+  description: When a change failed part-way, the DISM operations of the change that were never started.
+  returned: failure after a change began
+  type: list
+  elements: str
+  sample: []
 """

@@ -106,6 +106,7 @@ attributes:
     support: full
   async:
     support: none
+    details: Ansible refuses the C(async) task keyword ("does not support async"); O(timeout) bounds a long DISM operation instead.
   bypass_host_loop:
     support: none
   check_mode:
@@ -255,4 +256,16 @@ log_path:
   description: On failure, the DISM log to read.
   returned: failure from DISM
   type: str
+completed_steps:
+  description: When a change failed part-way, the DISM operations of the change that had completed.
+  returned: failure after a change began
+  type: list
+  elements: str
+  sample: [enable_feature]
+not_started_steps:
+  description: When a change failed part-way, the DISM operations of the change that were never started.
+  returned: failure after a change began
+  type: list
+  elements: str
+  sample: []
 """

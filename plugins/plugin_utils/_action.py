@@ -12,15 +12,15 @@ the plan's preconditions in the same DISM session before changing anything.
 
 from __future__ import annotations
 
-import dataclasses
 import typing as t
 
 from ansible.plugins.action import ActionBase
 
-from ._dism_enums import DEFAULT_LOG_PATH, LOG_LEVELS
 from ._errors import DismFailure, failure_from_helper
 from ._helper import HelperCall, HelperClient, HelperError
 from ._options import ModuleSpec
+from ._plan import Plan, TaskRefused, log_path_of
+from ._reboot import RebootFailed, reboot
 
 
 class DismTaskFailed(Exception):
@@ -33,32 +33,6 @@ class DismTaskFailed(Exception):
     @classmethod
     def from_failure(cls, failure: DismFailure) -> "DismTaskFailed":
         return cls(failure.to_result())
-
-
-def base_request(params: dict[str, t.Any]) -> dict[str, t.Any]:
-    """Executor request fields shared by every module (the dism_common options)."""
-    return {
-        "log_path": params.get("log_path"),
-        "log_level": LOG_LEVELS[params.get("log_level") or "warnings_info"],
-        "scratch_directory": params.get("scratch_directory"),
-        "target": None,
-        "operations": [],
-    }
-
-
-def target_of(params: dict[str, t.Any]) -> dict[str, t.Any]:
-    """The executor target for the TARGET_OPTIONS: an offline image path, else the running Windows."""
-    if params.get("path") is None:
-        return {"online": True}
-    return {"path": params["path"], "windows_directory": params.get("windows_directory"), "system_drive": params.get("system_drive")}
-
-
-def describe_target(params: dict[str, t.Any]) -> str:
-    return "the image at '%s'" % params["path"] if params.get("path") is not None else "the running Windows installation"
-
-
-def log_path_of(params: dict[str, t.Any]) -> str:
-    return params.get("log_path") or DEFAULT_LOG_PATH
 
 
 def op_value(response: dict[str, t.Any], position: int, context: str, log_path: str) -> t.Any:
@@ -75,21 +49,19 @@ def op_value(response: dict[str, t.Any], position: int, context: str, log_path: 
     return entry.get("value")
 
 
-@dataclasses.dataclass
-class Plan:
-    """What a module will do: the apply batch (empty = nothing to change)."""
-
-    operations: list[dict[str, t.Any]]
-    result: dict[str, t.Any]
-    diff: dict[str, t.Any] | None = None
-
-    @property
-    def changed(self) -> bool:
-        return bool(self.operations)
-
-
 class DismActionBase(ActionBase):
-    """Shared run() for the public modules; subclasses implement execute()."""
+    """The shared run() of the public modules: read, plan, apply at most once, report.
+
+    A module is its option spec and these hooks:
+      describe(params)             what the task does, in words that start every failure message
+      read(params)                 the read request
+      plan(params, read)           a Plan from what DISM reported (a pure planner; TaskRefused ends
+                                   the task with the planner's words)
+      apply(params, plan)          the apply request: plan.operations plus any read-back
+      outcome(params, plan, applied)
+                                   the result (applied is None when nothing was applied)
+      allow_failures(params)       whether an apply operation may fail without failing the task
+    """
 
     TRANSFERS_FILES = False
     _requires_connection = True
@@ -101,11 +73,15 @@ class DismActionBase(ActionBase):
     def run(self, tmp: t.Any = None, task_vars: dict[str, t.Any] | None = None) -> dict[str, t.Any]:
         result = super().run(tmp, task_vars)
         params = self.validate_argument_spec(**self.module_spec.validator_kwargs())[1]
-        client = HelperClient(self._run_helper_module, task_vars or {})
+        client = HelperClient(self._run_helper_module, task_vars or {}, caller=self.module_fqcn)
         try:
             result.update(self.execute(params, client))
             if client.warnings:
                 result.setdefault("warnings", []).extend(client.warnings)
+        except TaskRefused as e:
+            result.update(e.result)
+            result.update(failed=True, msg="%s: %s." % (self.describe(params), e))
+            result.setdefault("changed", False)
         except DismTaskFailed as e:
             result.update(e.result)
             result["failed"] = True
@@ -114,39 +90,62 @@ class DismActionBase(ActionBase):
             result.update(failed=True, changed=False, msg=e.msg, **e.details)
         return result
 
+    @property
+    def module_fqcn(self) -> str:
+        """winimaging.dism.<module> of this action (ansible_collections.winimaging.dism.plugins.action.<module>)."""
+        return "winimaging.dism." + type(self).__module__.rsplit(".", 1)[-1]
+
     def _run_helper_module(self, module_name: str, module_args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
         return self._execute_module(module_name=module_name, module_args=module_args, task_vars=task_vars)
 
-    def execute(self, params: dict[str, t.Any], client: HelperClient) -> dict[str, t.Any]:
+    # -- hooks ---------------------------------------------------------------------------------
+    def describe(self, params: dict[str, t.Any]) -> str:
         raise NotImplementedError
 
-    def read_plan_apply(
-        self,
-        client: HelperClient,
-        read_request: dict[str, t.Any],
-        planner: t.Callable[[HelperCall], Plan],
-        apply_request: t.Callable[[Plan], dict[str, t.Any]],
-        context: str,
-        log_path: str,
-        allow_failures: bool = False,
-    ) -> tuple[Plan, HelperCall | None]:
+    def read(self, params: dict[str, t.Any]) -> dict[str, t.Any]:
+        raise NotImplementedError
+
+    def plan(self, params: dict[str, t.Any], read: HelperCall) -> Plan:
+        raise NotImplementedError
+
+    def apply(self, params: dict[str, t.Any], plan: Plan) -> dict[str, t.Any]:
+        raise NotImplementedError
+
+    def outcome(self, params: dict[str, t.Any], plan: Plan, applied: HelperCall | None) -> dict[str, t.Any]:
+        result = dict(plan.result, changed=plan.changed)
+        if self._task.diff and plan.diff:
+            result["diff"] = plan.diff
+        return result
+
+    def allow_failures(self, params: dict[str, t.Any]) -> bool:
+        return False
+
+    # -- the shared path -------------------------------------------------------------------------
+    def value(self, params: dict[str, t.Any], call: HelperCall, position: int) -> t.Any:
+        """The value of one operation of a call, or the task fails naming what failed."""
+        return op_value(call.response, position, self.describe(params), log_path_of(params))
+
+    def execute(self, params: dict[str, t.Any], client: HelperClient) -> dict[str, t.Any]:
+        plan, applied = self.read_plan_apply(client, params)
+        return self.outcome(params, plan, applied)
+
+    def read_plan_apply(self, client: HelperClient, params: dict[str, t.Any]) -> tuple[Plan, HelperCall | None]:
         """Read once, plan in Python, apply at most once (never in check mode).
 
-        apply_request builds the batch; it starts with the reads the plan relied on,
-        each with an `expect`, so a concurrent change stops the batch before it writes.
-        With allow_failures, an operation's own failure is left to the caller (batches whose
-        operations carry continue_on_error report per-item outcomes).
+        The apply batch starts with the reads the plan relied on, each with an `expect`, so a
+        concurrent change stops the batch before it writes. With allow_failures, an operation's
+        own failure is left to outcome() (batches whose operations carry continue_on_error report
+        per-item outcomes).
         """
-        read = client.run(read_request)
-        plan = planner(read)
+        context, log_path = self.describe(params), log_path_of(params)
+        plan = self.plan(params, client.run(self.read(params)))
         if not plan.changed or self._task.check_mode:
             return plan, None
-        batch = apply_request(plan)
+        batch = self.apply(params, plan)
         _assert_preconditions_first(batch["operations"])
         applied = client.run(batch)
         response = applied.response
         results = response.get("results") or []
-        done = _writes_done(batch["operations"], results)
         for entry in results:
             if entry.get("precondition_failed"):
                 raise DismTaskFailed(
@@ -156,28 +155,69 @@ class DismActionBase(ActionBase):
                         "precondition": entry.get("op"),
                     }
                 )
-            if not entry.get("ok") and not allow_failures:
-                raise _failed_after(failure_from_helper(entry.get("error") or {}, context, log_path), done, response)
+            if not entry.get("ok") and not self.allow_failures(params):
+                failure = failure_from_helper(entry.get("error") or {}, context, log_path)
+                raise _failed_after(failure, batch["operations"], response, params.get("timeout"))
         if response.get("error"):
-            raise _failed_after(failure_from_helper(response["error"], context, log_path), done, response)
+            raise _failed_after(failure_from_helper(response["error"], context, log_path), batch["operations"], response,
+                                params.get("timeout"))
         return plan, applied
+
+
+class DismActionWithReboot(DismActionBase):
+    """A module whose changes to the running Windows can need a restart: the reboot options.
+
+    After a change that needs a restart (reboot_required), reboot=true restarts the host through
+    the task's connection and waits for it (plugin_utils/_reboot.py); never in check mode.
+    """
+
+    def execute(self, params: dict[str, t.Any], client: HelperClient) -> dict[str, t.Any]:
+        result = super().execute(params, client)
+        result["rebooted"] = False
+        if not (params.get("reboot") and result.get("reboot_required")) or self._task.check_mode:
+            return result
+        try:
+            outcome = reboot(self._run_script, self._connection.reset, float(params["reboot_timeout"]))
+        except RebootFailed as e:
+            raise DismTaskFailed(dict(result, msg="%s: the change was made and needs a restart, but restarting the host"
+                                                  " failed: %s." % (self.describe(params), e))) from None
+        result.update(rebooted=True, reboot_required=False, reboot_elapsed=round(outcome.elapsed, 1))
+        return result
+
+    def _run_script(self, script: str) -> tuple[int, str, str]:
+        command = self._connection._shell._encode_script(script)  # pylint: disable=protected-access
+        res = self._low_level_execute_command(command, sudoable=False)
+        return int(res.get("rc") or 0), str(res.get("stdout") or ""), str(res.get("stderr") or "")
+
+
+# Operations that change nothing (the C# dispatch table registers the same ones with Reads).
+READ_OPERATIONS = frozenset({"get_mounted_images", "get_image_info", "check_image_health", "inspect_directory",
+                             "get_features", "get_feature_info", "get_drivers", "get_driver_infos"})
+ERROR_CANCELLED = 0x800704C7
 
 
 def _writes_done(operations: list[dict[str, t.Any]], results: list[dict[str, t.Any]]) -> list[str]:
     """The write operations of a batch that succeeded (preconditions and reads excluded)."""
-    reads = {"get_mounted_images", "get_image_info", "inspect_directory", "get_features", "get_feature_info",
-             "get_drivers", "get_driver_infos"}
-    return [op["op"] for op, res in zip(operations, results) if res.get("ok") and op["op"] not in reads]
+    return [op["op"] for op, res in zip(operations, results) if res.get("ok") and op["op"] not in READ_OPERATIONS]
 
 
-def _failed_after(failure: DismFailure, done: list[str], response: dict[str, t.Any]) -> DismTaskFailed:
-    """A failure in an apply batch: what had already been changed is part of the report."""
+def _failed_after(failure: DismFailure, operations: list[dict[str, t.Any]], response: dict[str, t.Any],
+                  timeout: int | None) -> DismTaskFailed:
+    """A failure in an apply batch: what had been changed, and what was never started, are part of the report."""
+    results = response.get("results") or []
+    done = _writes_done(operations, results)
+    not_started = [op["op"] for op in operations[len(results):] if op["op"] not in READ_OPERATIONS]
     result = failure.to_result()
     result["changed"] = bool(done)
     result["completed_steps"] = done
+    result["not_started_steps"] = not_started
     result["reboot_required"] = bool(response.get("reboot_required"))
+    if timeout and failure.hresult & 0xFFFFFFFF == ERROR_CANCELLED:
+        result["msg"] += " %s was cancelled because the task's timeout of %d seconds passed." % (failure.function, timeout)
     if done:
         result["msg"] += " Before the failure these steps completed: %s." % ", ".join(done)
+    if not_started:
+        result["msg"] += " Not started: %s." % ", ".join(not_started)
     return DismTaskFailed(result)
 
 

@@ -3,13 +3,77 @@
 """DISM enumeration values and the names this collection reports for them.
 
 FOR INTERNAL COLLECTION USE ONLY. The helper returns DISM enums as integers
-(dism-api.md section 4); this module is the single place that names them.
+(dism-api.md section 4); this module is the single place that names them: an IntEnum per DISM
+enum (its values, for the planners), and per enum the names the modules report (for results,
+docs and tests).
 """
 
 from __future__ import annotations
 
-# DismImageType
-IMAGE_TYPES: dict[int, str] = {-1: "unsupported", 0: "wim", 1: "vhd"}
+import enum
+
+
+class ImageType(enum.IntEnum):
+    """DismImageType."""
+
+    UNSUPPORTED = -1
+    WIM = 0
+    VHD = 1
+
+
+class ImageBootable(enum.IntEnum):
+    """DismImageBootable."""
+
+    YES = 0
+    NO = 1
+    UNKNOWN = 2
+
+
+class MountMode(enum.IntEnum):
+    """DismMountMode."""
+
+    READ_WRITE = 0
+    READ_ONLY = 1
+
+
+class MountStatus(enum.IntEnum):
+    """DismMountStatus."""
+
+    OK = 0
+    NEEDS_REMOUNT = 1
+    INVALID = 2
+
+
+class PackageFeatureState(enum.IntEnum):
+    """DismPackageFeatureState: the state of a feature, and of a package."""
+
+    NOT_PRESENT = 0
+    UNINSTALL_PENDING = 1
+    STAGED = 2
+    REMOVED = 3  # DismStateResolved has the same value
+    INSTALLED = 4
+    INSTALL_PENDING = 5
+    SUPERSEDED = 6
+    PARTIALLY_INSTALLED = 7
+
+
+class RestartType(enum.IntEnum):
+    """DismRestartType."""
+
+    NO = 0
+    POSSIBLE = 1
+    REQUIRED = 2
+
+
+class DriverSignature(enum.IntEnum):
+    """DismDriverSignature."""
+
+    UNKNOWN = 0
+    UNSIGNED = 1
+    SIGNED = 2
+
+
+IMAGE_TYPES: dict[int, str] = {ImageType.UNSUPPORTED: "unsupported", ImageType.WIM: "wim", ImageType.VHD: "vhd"}
 
 # DismImageInfo.Architecture holds a PROCESSOR_ARCHITECTURE_* value.
 ARCHITECTURES: dict[int, str] = {
@@ -21,33 +85,29 @@ ARCHITECTURES: dict[int, str] = {
     12: "arm64",
 }
 
-# DismImageBootable: None means DISM could not tell.
-BOOTABLE: dict[int, bool | None] = {0: True, 1: False, 2: None}
+# None means DISM could not tell.
+BOOTABLE: dict[int, bool | None] = {ImageBootable.YES: True, ImageBootable.NO: False, ImageBootable.UNKNOWN: None}
 
-# DismMountMode
-MOUNT_MODES: dict[int, str] = {0: "read_write", 1: "read_only"}
+MOUNT_MODES: dict[int, str] = {MountMode.READ_WRITE: "read_write", MountMode.READ_ONLY: "read_only"}
 
-# DismMountStatus
-MOUNT_STATUSES: dict[int, str] = {0: "ok", 1: "needs_remount", 2: "invalid"}
+MOUNT_STATUSES: dict[int, str] = {MountStatus.OK: "ok", MountStatus.NEEDS_REMOUNT: "needs_remount", MountStatus.INVALID: "invalid"}
 
-# DismPackageFeatureState, named like the DISM cmdlets' State (Enabled, EnablePending, Disabled,
+# A feature's state, named like the DISM cmdlets' State (Enabled, EnablePending, Disabled,
 # DisablePending, DisabledWithPayloadRemoved) in snake_case.
 FEATURE_STATES: dict[int, str] = {
-    0: "not_present",
-    1: "disable_pending",
-    2: "disabled",
-    3: "disabled_with_payload_removed",
-    4: "enabled",
-    5: "enable_pending",
-    6: "superseded",
-    7: "partially_installed",
+    PackageFeatureState.NOT_PRESENT: "not_present",
+    PackageFeatureState.UNINSTALL_PENDING: "disable_pending",
+    PackageFeatureState.STAGED: "disabled",
+    PackageFeatureState.REMOVED: "disabled_with_payload_removed",
+    PackageFeatureState.INSTALLED: "enabled",
+    PackageFeatureState.INSTALL_PENDING: "enable_pending",
+    PackageFeatureState.SUPERSEDED: "superseded",
+    PackageFeatureState.PARTIALLY_INSTALLED: "partially_installed",
 }
 
-# DismDriverSignature
-DRIVER_SIGNATURES: dict[int, str] = {0: "unknown", 1: "unsigned", 2: "signed"}
+DRIVER_SIGNATURES: dict[int, str] = {DriverSignature.UNKNOWN: "unknown", DriverSignature.UNSIGNED: "unsigned", DriverSignature.SIGNED: "signed"}
 
-# DismRestartType
-RESTART_TYPES: dict[int, str] = {0: "no", 1: "possible", 2: "required"}
+RESTART_TYPES: dict[int, str] = {RestartType.NO: "no", RestartType.POSSIBLE: "possible", RestartType.REQUIRED: "required"}
 
 # Option value -> DismLogLevel. Names follow the DISM cmdlets' -LogLevel
 # (Errors, Warnings, WarningsInfo) in snake_case.

@@ -13,13 +13,9 @@ import dataclasses
 import ntpath
 import typing as t
 
-from ._action import Plan
-from ._dism_enums import DRIVER_SIGNATURES, enum_name
+from ._plan import Plan, TaskRefused
+from ._dism_enums import ARCHITECTURES, DRIVER_SIGNATURES, enum_name
 from ._errors import failure_from_helper
-
-
-class DriverRefused(Exception):
-    """The task cannot be done as asked; the message says why and what to do."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -30,6 +26,10 @@ class DriverRequest:
     force_unsigned: bool = False
     on_error: str = "fail"
     remove_boot_critical: bool = False
+
+    @classmethod
+    def from_options(cls, params: t.Mapping[str, t.Any]) -> "DriverRequest":
+        return cls(**{k: params[k] for k in cls.__dataclass_fields__})
 
 
 def is_path(value: str) -> bool:
@@ -70,6 +70,12 @@ def driver_facts(package: dict[str, t.Any] | None, **extra: t.Any) -> dict[str, 
     return facts
 
 
+def inf_facts(info: dict[str, t.Any]) -> dict[str, t.Any]:
+    """dism_driver_info's view of one INF file that DISM read (a get_driver_infos entry)."""
+    hardware = [dict(d, architecture=enum_name(ARCHITECTURES, d.get("architecture"))) for d in info.get("drivers") or []]
+    return driver_facts(info["package"], inf=info["path"], hardware=hardware)
+
+
 def _table(drivers: list[dict[str, t.Any]]) -> list[str]:
     return sorted("%s  %s  %s  %s" % (d.get("published_name"), ntpath.basename(d.get("original_file_name") or ""),
                                       d.get("version"), d.get("provider_name")) for d in drivers if not d.get("inbox"))
@@ -93,7 +99,7 @@ def plan_present(request: DriverRequest, installed: list[dict[str, t.Any]], info
                  log_path: str) -> Plan:
     """Add every INF whose release is not in the image yet."""
     if not infos:
-        raise DriverRefused("no .inf file found in %s%s" % (
+        raise TaskRefused("no .inf file found in %s%s" % (
             ", ".join("'%s'" % d for d in request.driver), "" if request.recurse else " (set recurse=true to search subfolders)"))
     present = {release(d): d for d in installed if not d.get("inbox")}
     outcomes: list[dict[str, t.Any]] = []
@@ -120,8 +126,8 @@ def plan_present(request: DriverRequest, installed: list[dict[str, t.Any]], info
                                      error=None, other_versions=others))
         to_add.append(info)
     if failures and request.on_error == "fail":
-        raise DriverRefused("%d INF file%s could not be read, so nothing was added (set on_error=skip to add the"
-                            " others): %s" % (len(failures), "s" if len(failures) > 1 else "", " | ".join(failures)))
+        raise TaskRefused("%d INF file%s could not be read, so nothing was added (set on_error=skip to add the"
+                          " others): %s" % (len(failures), "s" if len(failures) > 1 else "", " | ".join(failures)))
     after = installed + [dict(i["package"], published_name="(new)", inbox=False) for i in to_add]
     result = {"drivers": outcomes}
     if not to_add:
@@ -181,7 +187,7 @@ def plan_absent(request: DriverRequest, installed: list[dict[str, t.Any]], infos
                 targets.append(match)
                 outcomes.append(driver_facts(match, driver=name, outcome="removed", error=None))
     if refusals:
-        raise DriverRefused("; ".join(refusals) + "; nothing was removed")
+        raise TaskRefused("; ".join(refusals) + "; nothing was removed")
     after = [d for d in installed if d not in targets]
     if not targets:
         return Plan(operations=[], result={"drivers": outcomes}, diff=_diff(installed, installed))
@@ -212,3 +218,13 @@ def present_outcome(plan: Plan, results: list[dict[str, t.Any]], after: list[dic
         outcomes.append(dict(entry, published_name=staged["published_name"] if staged else None,
                              signature=enum_name(DRIVER_SIGNATURES, staged.get("signature")) if staged else entry["signature"]))
     return outcomes
+
+
+def skipped_warning(drivers: list[dict[str, t.Any]], applied: bool) -> str | None:
+    """The warning for the INF files skipped with on_error=skip: unreadable ones, or, after the
+    change, the ones DISM could not add."""
+    failed = [d for d in drivers if d["outcome"] == "failed"]
+    if not failed:
+        return None
+    what = "driver%s that DISM could not add" if applied else "INF file%s that DISM could not read"
+    return "Skipped %d %s: %s" % (len(failed), what % ("s" if len(failed) > 1 else ""), " | ".join(d["error"] for d in failed))

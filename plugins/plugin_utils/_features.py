@@ -15,27 +15,21 @@ import difflib
 import fnmatch
 import typing as t
 
-from ._action import Plan
-from ._dism_enums import FEATURE_STATES, RESTART_TYPES, enum_name
-
-# DismPackageFeatureState values (dism-api.md 4.1).
-NOT_PRESENT, DISABLE_PENDING, STAGED, REMOVED, INSTALLED, ENABLE_PENDING, SUPERSEDED, PARTIAL = range(8)
+from ._plan import Plan, TaskRefused
+from ._dism_enums import FEATURE_STATES, RESTART_TYPES, RestartType, enum_name
+from ._dism_enums import PackageFeatureState as S
 
 # desired state -> (states that already satisfy it, states DISM can change into it)
 STATE_RULES: dict[str, tuple[frozenset[int], frozenset[int]]] = {
     # EnablePending already satisfies "enabled": the change happens at the next restart.
-    "enabled": (frozenset({INSTALLED, ENABLE_PENDING}), frozenset({STAGED, REMOVED, DISABLE_PENDING})),
+    "enabled": (frozenset({S.INSTALLED, S.INSTALL_PENDING}), frozenset({S.STAGED, S.REMOVED, S.UNINSTALL_PENDING})),
     # DisablePending and a removed payload already satisfy "disabled".
-    "disabled": (frozenset({STAGED, REMOVED, DISABLE_PENDING, NOT_PRESENT}), frozenset({INSTALLED, ENABLE_PENDING})),
+    "disabled": (frozenset({S.STAGED, S.REMOVED, S.UNINSTALL_PENDING, S.NOT_PRESENT}), frozenset({S.INSTALLED, S.INSTALL_PENDING})),
     # DisablePending satisfies "removed" too until the restart finishes it: DISM does not say whether the
     # pending disable removes the payload, and a rerun after the restart removes it if it is still there.
-    "removed": (frozenset({REMOVED, NOT_PRESENT, DISABLE_PENDING}), frozenset({STAGED, INSTALLED, ENABLE_PENDING})),
+    "removed": (frozenset({S.REMOVED, S.NOT_PRESENT, S.UNINSTALL_PENDING}), frozenset({S.STAGED, S.INSTALLED, S.INSTALL_PENDING})),
 }
 ENABLED_STATES = STATE_RULES["enabled"][0]
-
-
-class FeatureRefused(Exception):
-    """The task cannot be done as asked; the message says why and what to do."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -48,21 +42,28 @@ class FeatureRequest:
     limit_access: bool = False
     package_name: str | None = None
 
+    @classmethod
+    def from_options(cls, params: t.Mapping[str, t.Any]) -> "FeatureRequest":
+        """From dism_feature's options (no path: the running Windows)."""
+        return cls(name=params["name"], state=params["state"], online=params.get("path") is None,
+                   include_parent=params["include_parent"], source=params.get("source"),
+                   limit_access=params["limit_access"], package_name=params.get("package_name"))
+
 
 def state_name(state: int | None) -> str | None:
     return enum_name(FEATURE_STATES, state)
 
 
 def needs_change(desired: str, state: int) -> bool:
-    """True when DISM must act; raises FeatureRefused for a state no DISM call turns into `desired`."""
+    """True when DISM must act; raises TaskRefused for a state no DISM call turns into `desired`."""
     satisfied, changeable = STATE_RULES[desired]
     if state in satisfied:
         return False
     if state in changeable:
         return True
-    if state == NOT_PRESENT:
-        raise FeatureRefused("its package is not installed in this image, so it cannot be enabled; add the package first")
-    raise FeatureRefused("it is %s, which DISM cannot change to %s" % (state_name(state), desired))
+    if state == S.NOT_PRESENT:
+        raise TaskRefused("its package is not installed in this image, so it cannot be enabled; add the package first")
+    raise TaskRefused("it is %s, which DISM cannot change to %s" % (state_name(state), desired))
 
 
 def resolve_names(requested: list[str], features: list[dict[str, t.Any]]) -> list[dict[str, t.Any]]:
@@ -76,7 +77,7 @@ def resolve_names(requested: list[str], features: list[dict[str, t.Any]]) -> lis
         for name in unknown:
             close = [folded[c] for c in difflib.get_close_matches(name.casefold(), list(folded), n=3, cutoff=0.75)]
             parts.append("'%s'%s" % (name, " (did you mean %s?)" % " or ".join("'%s'" % c for c in close) if close else ""))
-        raise FeatureRefused(
+        raise TaskRefused(
             "unknown feature%s %s; DISM lists %d features here, list them with winimaging.dism.dism_feature_info"
             % ("s" if len(unknown) > 1 else "", ", ".join(parts), len(features))
         )
@@ -116,9 +117,9 @@ def _public(entry: dict[str, t.Any], state_after: int) -> dict[str, t.Any]:
 
 
 def plan_features(request: FeatureRequest, features: list[dict[str, t.Any]]) -> Plan:
-    """Current features + desired state -> the apply batch. Raises FeatureRefused."""
+    """Current features + desired state -> the apply batch. Raises TaskRefused."""
     if request.state != "enabled" and (request.source or request.limit_access):
-        raise FeatureRefused("source and limit_access tell DISM where to find a payload to enable; they do not apply to state=%s" % request.state)
+        raise TaskRefused("source and limit_access tell DISM where to find a payload to enable; they do not apply to state=%s" % request.state)
     wanted = resolve_names(request.name, features)
     by_name = {f["name"]: f for f in features}
     problems = []
@@ -127,10 +128,10 @@ def plan_features(request: FeatureRequest, features: list[dict[str, t.Any]]) -> 
         try:
             if needs_change(request.state, entry["state"]):
                 changing.append(entry)
-        except FeatureRefused as e:
+        except TaskRefused as e:
             problems.append("%s: %s" % (entry["name"], e))
     if problems:
-        raise FeatureRefused("; ".join(problems))
+        raise TaskRefused("; ".join(problems))
 
     parents_enabled: list[str] = []
     # States of every feature seen, parents from other packages included (DismGetFeatureParent's own state).
@@ -146,14 +147,14 @@ def plan_features(request: FeatureRequest, features: list[dict[str, t.Any]]) -> 
                     ", ".join("%s (%s)" % (m, state_name(known_states.get(m))) for m in missing)))
             parents_enabled.extend(m for m in missing if m not in parents_enabled)
         if problems:
-            raise FeatureRefused("; ".join(problems) + ". Set include_parent=true to enable them with it")
+            raise TaskRefused("; ".join(problems) + ". Set include_parent=true to enable them with it")
 
     predicted = {e["name"]: (_predicted_state(request, e) if e in changing else e["state"]) for e in wanted}
     result = {
         "features": [_public(e, predicted[e["name"]]) for e in wanted],
         "parents_enabled": parents_enabled,
         # A restart can only be needed online; offline changes finish when the image boots.
-        "reboot_required": request.online and any(e.get("restart") == 2 for e in changing),
+        "reboot_required": request.online and any(e.get("restart") == RestartType.REQUIRED for e in changing),
     }
     diff = {
         "before": {"features": {e["name"]: state_name(e["state"]) for e in wanted}},
@@ -179,19 +180,20 @@ def plan_features(request: FeatureRequest, features: list[dict[str, t.Any]]) -> 
 
 def _predicted_state(request: FeatureRequest, entry: dict[str, t.Any]) -> int:
     """What DISM will report after the change: online changes that need a restart stay pending."""
-    pending = request.online and entry.get("restart") == 2
+    pending = request.online and entry.get("restart") == RestartType.REQUIRED
     if request.state == "enabled":
-        return ENABLE_PENDING if pending else INSTALLED
+        return S.INSTALL_PENDING if pending else S.INSTALLED
     if pending:
-        return DISABLE_PENDING
-    return STAGED if request.state == "disabled" else REMOVED
+        return S.UNINSTALL_PENDING
+    return S.STAGED if request.state == "disabled" else S.REMOVED
 
 
 def apply_outcome(plan: Plan, desired: str, after: list[dict[str, t.Any]]) -> dict[str, t.Any]:
     """The result after DISM acted: states read back in the same session as the change.
 
-    A feature DISM left in a state that does not satisfy `desired` is a failure (FeatureRefused),
-    except a removal that a client edition turned into a plain disable (the result warns).
+    A feature DISM left in a state that does not satisfy `desired` is a failure (TaskRefused),
+    except a removal that a client edition turned into a plain disable: the outcome then warns
+    that the payload was kept.
     """
     now = {f["name"]: f["state"] for f in after}
     features = []
@@ -199,13 +201,30 @@ def apply_outcome(plan: Plan, desired: str, after: list[dict[str, t.Any]]) -> di
     for entry in plan.result["features"]:
         state = now.get(entry["name"])
         features.append(dict(entry, state_after=state_name(state), changed=state_name(state) != entry["state_before"]))
-        kept_payload = desired == "removed" and state == STAGED
+        kept_payload = desired == "removed" and state == S.STAGED
         if state not in STATE_RULES[desired][0] and not kept_payload:
             unmet.append("%s is %s" % (entry["name"], state_name(state)))
     outcome = dict(plan.result, features=features)
     if unmet:
-        raise FeatureRefused("DISM reported success but %s, not %s" % (", ".join(unmet), desired))
+        raise TaskRefused("DISM reported success but %s, not %s" % (", ".join(unmet), desired))
+    kept = [f["name"] for f in features if desired == "removed" and f["state_after"] == state_name(S.STAGED)]
+    if kept:
+        outcome["warnings"] = ["This Windows edition keeps the payload of disabled features (client editions since"
+                               " Windows 10), so %s stayed disabled with its payload." % ", ".join(kept)]
     return outcome
+
+
+_WILDCARDS = set("*?[")
+
+
+def features_read(patterns: list[str] | None, package_name: str | None) -> dict[str, t.Any]:
+    """dism_feature_info's read: details only for plain names, for every feature with wildcards or none."""
+    operation: dict[str, t.Any] = {"op": "get_features", "package_name": package_name}
+    if patterns and not any(_WILDCARDS & set(p) for p in patterns):
+        operation["details"] = patterns
+    else:
+        operation["all_details"] = True
+    return operation
 
 
 def select_features(features: list[dict[str, t.Any]], patterns: list[str] | None) -> list[dict[str, t.Any]]:

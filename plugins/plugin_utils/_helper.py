@@ -125,10 +125,21 @@ def _condition_failure(name: str, result: dict[str, t.Any]) -> HelperError:
     return HelperError("%s. Hint: %s." % (msg, condition.hint), details)
 
 
+# dism_helper.ps1 starts every refusal of its cache with this; the controller adds what to do.
+CACHE_REFUSED = "Refusing to load the DISM helper: "
+CACHE_HINT = (
+    "Delete '%ProgramData%\\winimaging.dism' on the host and run the task again. If Windows says a file there is in use,"
+    " a task on this host still has the helper loaded: wait for running tasks to end (or restart the host), then delete it"
+)
+
+
 def _host_failure(result: dict[str, t.Any]) -> HelperError:
     if result.get("host_condition"):
         return _condition_failure(str(result["host_condition"]), result)
     details = {k: result[k] for k in _HOST_RESULT_KEYS if result.get(k) not in (None, "")}
+    if str(result.get("msg") or "").startswith(CACHE_REFUSED):
+        details["hint"] = CACHE_HINT
+        return HelperError("The DISM helper on the host failed: %s Hint: %s." % (result["msg"], CACHE_HINT), details)
     if result.get("_ansible_parsed") is False:
         # No JSON came back: the host process died or was killed mid-call.
         rc = result.get("rc")
@@ -146,14 +157,16 @@ def _host_failure(result: dict[str, t.Any]) -> HelperError:
 class HelperClient:
     """Sends executor requests to the host and returns the executor's responses."""
 
-    def __init__(self, execute_module: ModuleExecutor, task_vars: dict[str, t.Any], source: HelperSource | None = None) -> None:
+    def __init__(self, execute_module: ModuleExecutor, task_vars: dict[str, t.Any], source: HelperSource | None = None,
+                 caller: str = "winimaging.dism.action") -> None:
         self._execute_module = execute_module
         self._task_vars = task_vars
+        self._caller = caller
         self._source = source or helper_source()
         self.warnings: list[str] = []
 
     def run(self, request: dict[str, t.Any]) -> HelperCall:
-        args: dict[str, t.Any] = {"helper_hash": self._source.sha256, "request": request}
+        args: dict[str, t.Any] = {"caller": self._caller, "helper_hash": self._source.sha256, "request": request}
         result = self._execute_module(HELPER_MODULE, args, self._task_vars)
         calls = 1
         if result.get("helper_missing") and not result.get("failed"):

@@ -12,11 +12,7 @@ import dataclasses
 import ntpath
 import typing as t
 
-from ._action import Plan
-
-
-class MountRefused(Exception):
-    """The task cannot be done as asked; the message says why and what to do."""
+from ._plan import Plan, TaskRefused
 
 
 @dataclasses.dataclass(frozen=True)
@@ -34,6 +30,10 @@ class MountRequest:
     commit: bool | None = None
     append: bool = False
     discard_invalid: bool = False
+
+    @classmethod
+    def from_options(cls, params: t.Mapping[str, t.Any]) -> "MountRequest":
+        return cls(**{k: params[k] for k in cls.__dataclass_fields__})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -58,6 +58,50 @@ def mount_at(mounts: list[dict[str, t.Any]], path: str) -> dict[str, t.Any] | No
     return next((m for m in mounts if same_path(m["path"], path)), None)
 
 
+def planning_images(images: list[dict[str, t.Any]] | None, mounts: list[dict[str, t.Any]],
+                    request: MountRequest) -> list[dict[str, t.Any]] | None:
+    """The indexes to plan a mount with: the image file's (None when reading it failed) or the mount table's.
+
+    An image DISM has mounted may not be readable (an attached VHD, a WIM moved away); when the
+    mount table shows the requested image at path, the plan is made as if the file had that
+    index. None: the read failed and nothing else answers (the read's failure is the task's).
+    """
+    if images is not None:
+        return images
+    existing = mount_at(mounts, request.path)
+    if existing is not None and request.name is None and same_path(existing["image_path"], request.image_path) and (
+            request.index in (None, existing["index"])):
+        return [{"index": existing["index"], "name": None}]
+    return None
+
+
+def describe_request(request: MountRequest) -> str:
+    """What the task does, in the words that start its failure messages."""
+    if request.state == "mounted":
+        which = "index %d" % request.index if request.index is not None else (
+            "image '%s'" % request.name if request.name is not None else "an image")
+        return "Mounting %s of '%s' at '%s'" % (which, request.image_path, request.path)
+    if request.state == "unmounted":
+        return "Unmounting '%s'" % request.path
+    return "Committing the changes of '%s'" % request.path
+
+
+FILES_OPEN = 0xC1420117
+
+
+def after_failure_advice(result: dict[str, t.Any], request: MountRequest) -> str:
+    """What a failed commit or unmount left behind, in the words a user needs ('' for other failures)."""
+    if result.get("dism_function") not in ("DismUnmountImage", "DismCommitImage"):
+        return ""
+    if int(result.get("hresult", "0"), 16) == FILES_OPEN:
+        return (" DISM may already have saved the changes into the image file and partly unmounted '%s'. Close what"
+                " holds files open in it, then run the task again with commit=false to finish the unmount%s."
+                % (request.path, " (committing again with append=true would add another index)" if request.append else ""))
+    if request.commit or request.state == "committed":
+        return " The mount at '%s' and its changes were kept; nothing was discarded." % request.path
+    return ""
+
+
 def is_vhd(image_path: str) -> bool:
     return image_path.lower().endswith((".vhd", ".vhdx"))
 
@@ -68,17 +112,17 @@ def describe(mount: dict[str, t.Any]) -> str:
 
 
 def resolve_index(request: MountRequest, images: list[dict[str, t.Any]]) -> dict[str, t.Any]:
-    """The image (index) the task names, or MountRefused listing what the file has."""
+    """The image (index) the task names, or TaskRefused listing what the file has."""
     if request.image_path is None:
-        raise MountRefused("image_path is required to mount an image")
+        raise TaskRefused("image_path is required to mount an image")
     if is_vhd(request.image_path):
         if request.name is not None:
-            raise MountRefused("name cannot select an image of a VHD or VHDX file; it holds one image, index 1")
+            raise TaskRefused("name cannot select an image of a VHD or VHDX file; it holds one image, index 1")
         if request.index not in (None, 1):
-            raise MountRefused("a VHD or VHDX file holds one image, index 1; index %d does not exist" % request.index)
+            raise TaskRefused("a VHD or VHDX file holds one image, index 1; index %d does not exist" % request.index)
         return images[0] if images else {"index": 1, "name": None}
     if request.index is None and request.name is None:
-        raise MountRefused("index or name is required to mount a WIM file; it has %s" % _listing(images))
+        raise TaskRefused("index or name is required to mount a WIM file; it has %s" % _listing(images))
     for image in images:
         if request.index is not None and image["index"] == request.index:
             return image
@@ -86,8 +130,8 @@ def resolve_index(request: MountRequest, images: list[dict[str, t.Any]]) -> dict
             return image
     wanted = "index %d" % request.index if request.index is not None else "no image named '%s'" % request.name
     if request.index is not None:
-        raise MountRefused("%s does not exist; the image file has %s" % (wanted, _listing(images)))
-    raise MountRefused("there is %s; the image file has %s" % (wanted, _listing(images)))
+        raise TaskRefused("%s does not exist; the image file has %s" % (wanted, _listing(images)))
+    raise TaskRefused("there is %s; the image file has %s" % (wanted, _listing(images)))
 
 
 def _listing(images: list[dict[str, t.Any]]) -> str:
@@ -137,18 +181,18 @@ def plan_mount(
     images: list[dict[str, t.Any]] | None,
     folder: Folder | None,
 ) -> Plan:
-    """Plan for state=mounted, unmounted or committed. Raises MountRefused."""
+    """Plan for state=mounted, unmounted or committed. Raises TaskRefused."""
     if request.append and (request.state == "mounted" or request.commit is False):
-        raise MountRefused("append saves a new index when committing: use it with state=committed or with commit=true")
+        raise TaskRefused("append saves a new index when committing: use it with state=committed or with commit=true")
     if request.read_only and request.state != "mounted":
-        raise MountRefused("read_only applies to state=mounted; the mount's own mode decides how it is unmounted")
+        raise TaskRefused("read_only applies to state=mounted; the mount's own mode decides how it is unmounted")
     if request.name is not None and request.state != "mounted":
-        raise MountRefused("name selects the image to mount; to check what is mounted at path, use image_path and index")
+        raise TaskRefused("name selects the image to mount; to check what is mounted at path, use image_path and index")
     image_path = request.image_path if request.state == "mounted" else (mount_at(mounts, request.path) or {}).get("image_path")
     if image_path and is_vhd(image_path):
         wim_only = [o for o in ("optimize", "check_integrity", "append") if getattr(request, o)]
         if wim_only:
-            raise MountRefused("%s appl%s to WIM files only; '%s' is a VHD/VHDX image" % (
+            raise TaskRefused("%s appl%s to WIM files only; '%s' is a VHD/VHDX image" % (
                 " and ".join(wim_only), "ies" if len(wim_only) == 1 else "y", image_path))
     existing = mount_at(mounts, request.path)
     if request.state == "mounted":
@@ -161,9 +205,9 @@ def plan_mount(
 def _check_named(request: MountRequest, existing: dict[str, t.Any]) -> None:
     """When the task names an image, the mount at path must be that image: never touch another."""
     if request.image_path is not None and not same_path(existing["image_path"], request.image_path):
-        raise MountRefused("'%s' holds %s, not '%s'; this task leaves it alone" % (request.path, describe(existing), request.image_path))
+        raise TaskRefused("'%s' holds %s, not '%s'; this task leaves it alone" % (request.path, describe(existing), request.image_path))
     if request.index is not None and existing["index"] != request.index:
-        raise MountRefused("'%s' holds %s, not index %d; this task leaves it alone" % (request.path, describe(existing), request.index))
+        raise TaskRefused("'%s' holds %s, not index %d; this task leaves it alone" % (request.path, describe(existing), request.index))
 
 
 def _plan_mounted(request, mounts, existing, images, folder) -> Plan:
@@ -173,12 +217,12 @@ def _plan_mounted(request, mounts, existing, images, folder) -> Plan:
 
     if existing is not None:
         if not (same_path(existing["image_path"], request.image_path) and existing["index"] == index):
-            raise MountRefused(
+            raise TaskRefused(
                 "'%s' already holds %s. Unmount it first (dism_image_mount state=unmounted with commit) or use another"
                 " folder" % (request.path, describe(existing))
             )
         if existing["read_only"] != request.read_only:
-            raise MountRefused(
+            raise TaskRefused(
                 "'%s' is already mounted %s; to mount it %s, unmount it first" % (
                     request.path, "read-only" if existing["read_only"] else "read-write",
                     "read-only" if request.read_only else "read-write")
@@ -192,7 +236,7 @@ def _plan_mounted(request, mounts, existing, images, folder) -> Plan:
             return Plan(operations=ops, result={"mount": facts, "actions": ["remounted"]}, diff=_diff(mounts, after))
         if existing["status"] == "invalid":
             if not request.discard_invalid:
-                raise MountRefused(
+                raise TaskRefused(
                     "the mount at '%s' of %s is invalid (broken) and cannot be serviced. Its uncommitted changes cannot"
                     " be saved; to discard them, clean up and mount again, set discard_invalid=true (or run"
                     " dism.exe /Unmount-Image /Discard then /Cleanup-Mountpoints)" % (request.path, describe(existing))
@@ -204,21 +248,21 @@ def _plan_mounted(request, mounts, existing, images, folder) -> Plan:
             after = [m for m in mounts if m is not existing] + [dict(existing, status="ok")]
             result = {"mount": facts, "actions": ["discarded invalid mount", "mounted"], "warnings": _cleanup_warning(mounts, existing)}
             return Plan(operations=ops, result=result, diff=_diff(mounts, after))
-        raise MountRefused("the mount at '%s' has status %s, which this module does not know" % (request.path, existing["status"]))
+        raise TaskRefused("the mount at '%s' has status %s, which this module does not know" % (request.path, existing["status"]))
 
     if not request.read_only:
         writer = next((m for m in mounts if same_path(m["image_path"], request.image_path) and m["index"] == index and not m["read_only"]), None)
         if writer is not None:
-            raise MountRefused(
+            raise TaskRefused(
                 "index %d of '%s' is already mounted read-write at '%s' (status %s); DISM allows one read-write mount per"
                 " image. Unmount it there, use that folder, or mount read-only" % (index, request.image_path, writer["path"], writer["status"])
             )
     if folder is None:
         raise ValueError("planning a mount needs the state of the mount folder")
     if folder.exists and not folder.directory:
-        raise MountRefused("'%s' exists and is not a folder" % request.path)
+        raise TaskRefused("'%s' exists and is not a folder" % request.path)
     if folder.exists and not folder.empty:
-        raise MountRefused("'%s' is not empty and is not a DISM mount; DISM mounts only into an empty folder" % request.path)
+        raise TaskRefused("'%s' is not empty and is not a DISM mount; DISM mounts only into an empty folder" % request.path)
     ops = _absent(request.path) + _mount_ops(request, index, create=not folder.exists)
     actions = (["created folder"] if not folder.exists else []) + ["mounted"]
     after = mounts + [dict(wanted, raw={})]
@@ -247,22 +291,22 @@ def _plan_unmounted(request, mounts, existing) -> Plan:
     status = existing["status"]
     if existing["read_only"]:
         if request.commit:
-            raise MountRefused("'%s' is mounted read-only, so there is nothing to commit; set commit=false" % request.path)
+            raise TaskRefused("'%s' is mounted read-only, so there is nothing to commit; set commit=false" % request.path)
         commit = False
     else:
         if request.commit is None and status == "invalid":
-            raise MountRefused(
+            raise TaskRefused(
                 "the mount at '%s' is invalid (broken); its changes cannot be committed. Set commit=false to discard"
                 " them and clean up" % request.path
             )
         if request.commit is None:
-            raise MountRefused(
+            raise TaskRefused(
                 "'%s' holds %s. Set commit=true to save its changes into the image file, or commit=false to"
                 " discard them; this module never picks one for you" % (request.path, describe(existing))
             )
         commit = request.commit
     if commit and status == "invalid":
-        raise MountRefused(
+        raise TaskRefused(
             "the mount at '%s' is invalid (broken); its changes cannot be committed. Set commit=false to discard"
             " them and clean up" % request.path
         )
@@ -285,17 +329,17 @@ def _plan_unmounted(request, mounts, existing) -> Plan:
 
 def _plan_committed(request, mounts, existing) -> Plan:
     if existing is None:
-        raise MountRefused("nothing is mounted at '%s', so there is nothing to commit" % request.path)
+        raise TaskRefused("nothing is mounted at '%s', so there is nothing to commit" % request.path)
     _check_named(request, existing)
     if existing["read_only"]:
-        raise MountRefused("'%s' is mounted read-only, so there is nothing to commit" % request.path)
+        raise TaskRefused("'%s' is mounted read-only, so there is nothing to commit" % request.path)
     if existing["status"] == "needs_remount":
-        raise MountRefused(
+        raise TaskRefused(
             "the mount at '%s' must be remounted before its changes can be committed; run dism_image_mount with"
             " state=mounted first" % request.path
         )
     if existing["status"] != "ok":
-        raise MountRefused("the mount at '%s' is %s; its changes cannot be committed" % (request.path, existing["status"]))
+        raise TaskRefused("the mount at '%s' is %s; its changes cannot be committed" % (request.path, existing["status"]))
     facts = _facts(existing["path"], existing["image_path"], existing["index"], None, False, "ok")
     ops = _present(existing) + [{"op": "commit_image", "append": request.append, "check_integrity": request.check_integrity}]
     return Plan(operations=ops, result={"mount": facts, "actions": ["committed as a new index" if request.append else "committed"]},

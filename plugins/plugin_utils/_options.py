@@ -35,6 +35,13 @@ COMMON_OPTIONS: dict[str, dict[str, t.Any]] = {
     "log_path": {"type": "str"},
     "log_level": {"type": "str", "choices": list(LOG_LEVELS), "default": "warnings_info"},
     "scratch_directory": {"type": "str"},
+    "timeout": {"type": "int"},
+}
+
+# The doc fragment winimaging.dism.dism_reboot documents these (modules whose changes can need a restart).
+REBOOT_OPTIONS: dict[str, dict[str, t.Any]] = {
+    "reboot": {"type": "bool", "default": False},
+    "reboot_timeout": {"type": "int", "default": 600},
 }
 
 
@@ -98,6 +105,7 @@ DISM_FEATURE = ModuleSpec(
             "limit_access": {"type": "bool", "default": False},
             "package_name": {"type": "str"},
             **TARGET_OPTIONS,
+            **REBOOT_OPTIONS,
         }
     ),
     required_by=TARGET_REQUIRED_BY,

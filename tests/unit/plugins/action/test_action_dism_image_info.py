@@ -31,10 +31,13 @@ def test_image_path_reads_every_index_in_one_call(make_action):
 
 
 def test_log_options_reach_dism_initialize(make_action):
-    args = {"image_path": "C:\\a.wim", "log_path": "C:\\logs\\x.log", "log_level": "errors", "scratch_directory": "D:\\scratch"}
+    args = {"image_path": "C:\\a.wim", "log_path": "C:\\logs\\x.log", "log_level": "errors", "scratch_directory": "D:\\scratch",
+            "timeout": 90}
     action, host = make_action(ActionModule, args, lambda r: _ok([]))
     action.run(task_vars={})
-    assert (host.requests[0]["log_path"], host.requests[0]["log_level"], host.requests[0]["scratch_directory"]) == ("C:\\logs\\x.log", 0, "D:\\scratch")
+    request = host.requests[0]
+    assert (request["log_path"], request["log_level"], request["scratch_directory"]) == ("C:\\logs\\x.log", 0, "D:\\scratch")
+    assert request["timeout_seconds"] == 90
 
 
 def test_without_image_path_lists_mounts(make_action):
@@ -53,8 +56,8 @@ def test_reads_the_same_in_check_mode(make_action):
     result = action.run(task_vars={})
     assert result.get("skipped") is not True
     assert result["changed"] is False and [i["index"] for i in result["images"]] == [1, 2]
-    assert host.requests == [{"log_path": None, "log_level": 2, "scratch_directory": None, "target": None,
-                              "operations": [{"op": "get_image_info", "image_path": "C:\\a.wim"}]}]
+    assert host.requests == [{"log_path": None, "log_level": 2, "scratch_directory": None, "timeout_seconds": None,
+                              "target": None, "operations": [{"op": "get_image_info", "image_path": "C:\\a.wim"}]}]
 
 
 def test_dism_failure_message(make_action):
@@ -85,6 +88,8 @@ def test_unknown_index(make_action):
     result = action.run(task_vars={})
     assert result["failed"] is True
     assert result["msg"] == "Reading image information from 'C:\\a.wim': index 9 does not exist; the image file has indexes 1, 2."
+    # A planner's refusal carries its extra result keys, and is never reported as a change.
+    assert [i["index"] for i in result["images"]] == [1, 2] and result["changed"] is False
 
 
 def test_index_without_image_path_is_refused_before_any_host_call(make_action):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.winimaging.dism.plugins.plugin_utils import _drivers as D
+from ansible_collections.winimaging.dism.plugins.plugin_utils._plan import TaskRefused
 
 NET_GUID = "{4d36e972-e325-11ce-bfc1-08002be10318}"
 SCSI_GUID = "{4d36e97b-e325-11ce-bfc1-08002be10318}"
@@ -74,7 +75,7 @@ def test_the_same_release_twice_in_one_task_is_added_once():
 
 def test_unreadable_inf_fails_the_task_by_default_and_nothing_is_added():
     infos = [info("C:\\d\\bad.inf", error=BAD_INF), info("C:\\d\\cdisp.inf", package("cdisp.inf", provider="Contoso Graphics"))]
-    with pytest.raises(D.DriverRefused) as e:
+    with pytest.raises(TaskRefused) as e:
         D.plan_present(req("C:\\d"), INSTALLED, infos, "C:\\log.txt")
     assert str(e.value).startswith("1 INF file could not be read, so nothing was added (set on_error=skip to add the others): "
                                    "Reading 'C:\\d\\bad.inf': DismGetDriverInfo failed with 0xE0000003")
@@ -88,7 +89,7 @@ def test_unreadable_inf_is_reported_and_skipped_on_request():
 
 
 def test_folder_without_inf_files():
-    with pytest.raises(D.DriverRefused) as e:
+    with pytest.raises(TaskRefused) as e:
         D.plan_present(req("C:\\empty"), INSTALLED, [], "log")
     assert str(e.value) == "no .inf file found in 'C:\\empty' (set recurse=true to search subfolders)"
 
@@ -110,7 +111,7 @@ def test_a_third_party_copy_is_found_before_an_inbox_driver_of_the_same_name():
 
 
 def test_a_folder_is_refused_for_absent():
-    with pytest.raises(D.DriverRefused, match="state=absent takes INF files, original INF names or published names, not the folder"):
+    with pytest.raises(TaskRefused, match="state=absent takes INF files, original INF names or published names, not the folder"):
         D.plan_absent(req("C:\\drivers\\nic", state="absent"), INSTALLED, [], "log")
 
 
@@ -135,10 +136,10 @@ def test_missing_driver_is_absent_and_unchanged():
 
 
 def test_inbox_and_boot_critical_refusals():
-    with pytest.raises(D.DriverRefused) as e:
+    with pytest.raises(TaskRefused) as e:
         D.plan_absent(req("stornvme.inf", state="absent"), INSTALLED, [], "log")
     assert str(e.value) == "stornvme.inf is a driver that ships with Windows (inbox); DISM never removes inbox drivers; nothing was removed"
-    with pytest.raises(D.DriverRefused) as e:
+    with pytest.raises(TaskRefused) as e:
         D.plan_absent(req("cstor.inf", state="absent"), INSTALLED, [], "log")
     assert str(e.value) == ("cstor.inf (oem1.inf) is boot critical: removing it can leave the image unable to boot. Set"
                             " remove_boot_critical=true to remove it anyway; nothing was removed")

@@ -6,20 +6,31 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.winimaging.dism.plugins.plugin_utils import _features as F
+from ansible_collections.winimaging.dism.plugins.plugin_utils._dism_enums import PackageFeatureState as S
+from ansible_collections.winimaging.dism.plugins.plugin_utils._plan import TaskRefused
 
-ALL_STATES = range(8)
+ALL_STATES = list(S)
 # (desired, DISM state) -> "ok" (already satisfied), "change", or the refusal text
 EXPECTED = {
-    "enabled": {0: "its package is not installed", 1: "change", 2: "change", 3: "change", 4: "ok", 5: "ok",
-                6: "it is superseded, which DISM cannot change to enabled",
-                7: "it is partially_installed, which DISM cannot change to enabled"},
-    "disabled": {0: "ok", 1: "ok", 2: "ok", 3: "ok", 4: "change", 5: "change",
-                 6: "it is superseded, which DISM cannot change to disabled",
-                 7: "it is partially_installed, which DISM cannot change to disabled"},
-    "removed": {0: "ok", 1: "ok", 2: "change", 3: "ok", 4: "change", 5: "change",
-                6: "it is superseded, which DISM cannot change to removed",
-                7: "it is partially_installed, which DISM cannot change to removed"},
+    "enabled": {S.NOT_PRESENT: "its package is not installed", S.UNINSTALL_PENDING: "change", S.STAGED: "change",
+                S.REMOVED: "change", S.INSTALLED: "ok", S.INSTALL_PENDING: "ok",
+                S.SUPERSEDED: "it is superseded, which DISM cannot change to enabled",
+                S.PARTIALLY_INSTALLED: "it is partially_installed, which DISM cannot change to enabled"},
+    "disabled": {S.NOT_PRESENT: "ok", S.UNINSTALL_PENDING: "ok", S.STAGED: "ok", S.REMOVED: "ok",
+                 S.INSTALLED: "change", S.INSTALL_PENDING: "change",
+                 S.SUPERSEDED: "it is superseded, which DISM cannot change to disabled",
+                 S.PARTIALLY_INSTALLED: "it is partially_installed, which DISM cannot change to disabled"},
+    "removed": {S.NOT_PRESENT: "ok", S.UNINSTALL_PENDING: "ok", S.STAGED: "change", S.REMOVED: "ok",
+                S.INSTALLED: "change", S.INSTALL_PENDING: "change",
+                S.SUPERSEDED: "it is superseded, which DISM cannot change to removed",
+                S.PARTIALLY_INSTALLED: "it is partially_installed, which DISM cannot change to removed"},
 }
+
+
+def test_the_table_covers_every_dism_state():
+    # DismPackageFeatureState has eight values (dism-api.md 4.1); each desired state decides all.
+    assert [int(s) for s in S] == list(range(8))
+    assert all(set(row) == set(S) for row in EXPECTED.values())
 
 
 @pytest.mark.parametrize("desired", sorted(EXPECTED))
@@ -29,7 +40,7 @@ def test_state_table(desired, state):
     if expected in ("ok", "change"):
         assert F.needs_change(desired, state) is (expected == "change")
     else:
-        with pytest.raises(F.FeatureRefused, match=expected):
+        with pytest.raises(TaskRefused, match=expected):
             F.needs_change(desired, state)
 
 
@@ -39,14 +50,14 @@ def feature(name, state, parents=(), restart=0, display=None):
 
 
 CATALOG = [
-    feature("IIS-WebServerRole", F.STAGED),
-    feature("IIS-WebServer", F.STAGED, parents=["IIS-WebServerRole"]),
-    feature("IIS-CommonHttpFeatures", F.STAGED, parents=["IIS-WebServer"]),
-    feature("IIS-StaticContent", F.STAGED, parents=["IIS-CommonHttpFeatures"]),
-    feature("NetFx3", F.REMOVED, restart=1, display=".NET Framework 3.5"),
-    feature("TelnetClient", F.INSTALLED),
-    feature("Microsoft-Hyper-V", F.STAGED, restart=2),
-    feature("SMB1Protocol", F.INSTALLED, restart=2),
+    feature("IIS-WebServerRole", S.STAGED),
+    feature("IIS-WebServer", S.STAGED, parents=["IIS-WebServerRole"]),
+    feature("IIS-CommonHttpFeatures", S.STAGED, parents=["IIS-WebServer"]),
+    feature("IIS-StaticContent", S.STAGED, parents=["IIS-CommonHttpFeatures"]),
+    feature("NetFx3", S.REMOVED, restart=1, display=".NET Framework 3.5"),
+    feature("TelnetClient", S.INSTALLED),
+    feature("Microsoft-Hyper-V", S.STAGED, restart=2),
+    feature("SMB1Protocol", S.INSTALLED, restart=2),
 ]
 
 
@@ -61,7 +72,7 @@ def test_names_are_case_insensitive_reported_in_dism_spelling_and_deduplicated()
 
 
 def test_every_unknown_name_is_listed_with_close_matches():
-    with pytest.raises(F.FeatureRefused) as e:
+    with pytest.raises(TaskRefused) as e:
         F.plan_features(request("IIS-WebServr", "NetFx3", "Quake"), CATALOG)
     assert str(e.value) == ("unknown features 'IIS-WebServr' (did you mean 'IIS-WebServer' or 'IIS-WebServerRole'?), 'Quake';"
                             " DISM lists 8 features here, list them with winimaging.dism.dism_feature_info")
@@ -78,7 +89,7 @@ def test_already_in_state_needs_no_operations():
 def test_enable_batch_checks_preconditions_first_then_enables():
     plan = F.plan_features(request("NetFx3", source=["D:\\sxs"], limit_access=True), CATALOG)
     assert plan.operations == [
-        {"op": "get_feature_info", "name": "NetFx3", "package_name": None, "expect": {"state": F.REMOVED}},
+        {"op": "get_feature_info", "name": "NetFx3", "package_name": None, "expect": {"state": S.REMOVED}},
         {"op": "enable_feature", "names": ["NetFx3"], "package_name": None, "enable_all": False, "limit_access": True,
          "sources": ["D:\\sxs"]},
     ]
@@ -88,7 +99,7 @@ def test_enable_batch_checks_preconditions_first_then_enables():
 
 
 def test_disabled_parents_without_include_parent_are_named():
-    with pytest.raises(F.FeatureRefused) as e:
+    with pytest.raises(TaskRefused) as e:
         F.plan_features(request("IIS-StaticContent"), CATALOG)
     assert str(e.value) == (
         "IIS-StaticContent needs its parent features enabled first: IIS-CommonHttpFeatures (disabled), IIS-WebServer"
@@ -107,7 +118,7 @@ def test_parents_named_in_the_same_task_are_not_missing():
 
 
 def test_enabled_parent_is_enough():
-    catalog = [feature("P", F.INSTALLED), feature("C", F.STAGED, parents=["P"])]
+    catalog = [feature("P", S.INSTALLED), feature("C", S.STAGED, parents=["P"])]
     assert F.plan_features(request("C"), catalog).result["parents_enabled"] == []
 
 
@@ -130,8 +141,8 @@ def test_reboot_prediction_is_online_only_and_from_the_restart_type():
 
 
 def test_all_refusals_are_reported_together():
-    catalog = CATALOG + [feature("Old", F.SUPERSEDED), feature("Gone", F.NOT_PRESENT)]
-    with pytest.raises(F.FeatureRefused) as e:
+    catalog = CATALOG + [feature("Old", S.SUPERSEDED), feature("Gone", S.NOT_PRESENT)]
+    with pytest.raises(TaskRefused) as e:
         F.plan_features(request("Old", "Gone"), catalog)
     assert str(e.value) == ("Old: it is superseded, which DISM cannot change to enabled; Gone: its package is not installed in"
                             " this image, so it cannot be enabled; add the package first")
@@ -139,8 +150,8 @@ def test_all_refusals_are_reported_together():
 
 def test_outcome_uses_the_states_read_back():
     plan = F.plan_features(request("Microsoft-Hyper-V", "TelnetClient"), CATALOG)
-    outcome = F.apply_outcome(plan, "enabled", [{"name": "Microsoft-Hyper-V", "state": F.ENABLE_PENDING},
-                                                {"name": "TelnetClient", "state": F.INSTALLED}])
+    outcome = F.apply_outcome(plan, "enabled", [{"name": "Microsoft-Hyper-V", "state": S.INSTALL_PENDING},
+                                                {"name": "TelnetClient", "state": S.INSTALLED}])
     assert [(f["name"], f["state_after"], f["changed"]) for f in outcome["features"]] == [
         ("Microsoft-Hyper-V", "enable_pending", True), ("TelnetClient", "enabled", False)]
     assert plan.result["features"][0]["state_after"] == "enable_pending"  # predicted: online + restart required
@@ -148,23 +159,23 @@ def test_outcome_uses_the_states_read_back():
 
 def test_dism_success_that_changed_nothing_is_a_failure():
     plan = F.plan_features(request("TelnetClient", state="disabled"), CATALOG)
-    with pytest.raises(F.FeatureRefused, match="DISM reported success but TelnetClient is enabled, not disabled"):
-        F.apply_outcome(plan, "disabled", [{"name": "TelnetClient", "state": F.INSTALLED}])
+    with pytest.raises(TaskRefused, match="DISM reported success but TelnetClient is enabled, not disabled"):
+        F.apply_outcome(plan, "disabled", [{"name": "TelnetClient", "state": S.INSTALLED}])
     plan = F.plan_features(request("TelnetClient", state="removed", online=False), CATALOG)
-    kept = F.apply_outcome(plan, "removed", [{"name": "TelnetClient", "state": F.STAGED}])  # client edition keeps payload
+    kept = F.apply_outcome(plan, "removed", [{"name": "TelnetClient", "state": S.STAGED}])  # client edition keeps payload
     assert kept["features"][0]["state_after"] == "disabled"
 
 
 def test_parent_outside_the_listed_features_keeps_its_own_state():
-    catalog = [{"name": "Child", "state": F.STAGED, "parents": [{"name": "Foundation-Parent", "state": F.INSTALLED}]}]
+    catalog = [{"name": "Child", "state": S.STAGED, "parents": [{"name": "Foundation-Parent", "state": S.INSTALLED}]}]
     assert F.plan_features(request("Child"), catalog).result["parents_enabled"] == []
-    catalog = [{"name": "Child", "state": F.STAGED, "parents": [{"name": "Foundation-Parent", "state": F.STAGED}]}]
-    with pytest.raises(F.FeatureRefused, match=r"Child needs its parent feature enabled first: Foundation-Parent \(disabled\)"):
+    catalog = [{"name": "Child", "state": S.STAGED, "parents": [{"name": "Foundation-Parent", "state": S.STAGED}]}]
+    with pytest.raises(TaskRefused, match=r"Child needs its parent feature enabled first: Foundation-Parent \(disabled\)"):
         F.plan_features(request("Child"), catalog)
 
 
 def test_source_and_limit_access_only_for_enabled():
-    with pytest.raises(F.FeatureRefused, match="source and limit_access tell DISM where to find a payload"):
+    with pytest.raises(TaskRefused, match="source and limit_access tell DISM where to find a payload"):
         F.plan_features(request("TelnetClient", state="disabled", source=["D:\\sxs"]), CATALOG)
 
 

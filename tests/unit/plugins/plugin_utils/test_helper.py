@@ -64,7 +64,9 @@ def test_module_failure_is_reported_with_its_message():
     host = FakeHost(results=[{"failed": True, "msg": refusal}])
     with pytest.raises(_helper.HelperError) as e:
         _helper.HelperClient(host, {}, SOURCE).run({})
-    assert e.value.msg == "The DISM helper on the host failed: " + refusal
+    assert e.value.msg == "The DISM helper on the host failed: " + refusal + " Hint: " + _helper.CACHE_HINT + "."
+    assert e.value.details["hint"] == _helper.CACHE_HINT
+    assert "a task on this host still has the helper loaded" in _helper.CACHE_HINT
 
 
 def test_host_process_death_is_reported_as_interrupted():
@@ -118,3 +120,9 @@ def test_an_unknown_host_condition_is_still_a_clear_failure():
     with pytest.raises(_helper.HelperError) as e:
         _helper.HelperClient(host, {}, SOURCE).run({})
     assert e.value.msg == "The DISM helper refused to run on the host: details (new_thing)"
+
+
+def test_every_call_names_its_caller():
+    host = FakeHost()
+    _helper.HelperClient(host, {}, SOURCE, caller="winimaging.dism.dism_feature").run({"operations": []})
+    assert [c["caller"] for c in host.calls] == ["winimaging.dism.dism_feature"] * 2

@@ -7,12 +7,12 @@ import pytest
 from ansible_collections.winimaging.dism.plugins.plugin_utils._image_info import mount_from_raw
 from ansible_collections.winimaging.dism.plugins.plugin_utils._mount import (
     Folder,
-    MountRefused,
     MountRequest,
     plan_mount,
     resolve_index,
     same_path,
 )
+from ansible_collections.winimaging.dism.plugins.plugin_utils._plan import TaskRefused
 
 WIM = "C:\\images\\install.wim"
 IMAGES = [{"index": 1, "name": "Standard"}, {"index": 2, "name": "Datacenter"}]
@@ -38,7 +38,7 @@ def ops(plan):
 
 
 def refused(request, mounts=(), images=None, folder=EMPTY):
-    with pytest.raises(MountRefused) as e:
+    with pytest.raises(TaskRefused) as e:
         plan_mount(request, list(mounts), IMAGES if images is None else images, folder)
     return str(e.value)
 
@@ -55,20 +55,20 @@ def test_same_path_is_windows_semantics(a, b, same):
 
 def test_index_by_name_case_insensitive_and_errors():
     assert resolve_index(req(index=None, name="datacenter"), IMAGES)["index"] == 2
-    with pytest.raises(MountRefused, match="index 9 does not exist; the image file has 1 'Standard', 2 'Datacenter'"):
+    with pytest.raises(TaskRefused, match="index 9 does not exist; the image file has 1 'Standard', 2 'Datacenter'"):
         resolve_index(req(index=9), IMAGES)
-    with pytest.raises(MountRefused, match="there is no image named 'Nano'; the image file has 1 'Standard', 2 'Datacenter'"):
+    with pytest.raises(TaskRefused, match="there is no image named 'Nano'; the image file has 1 'Standard', 2 'Datacenter'"):
         resolve_index(req(index=None, name="Nano"), IMAGES)
-    with pytest.raises(MountRefused, match="index or name is required to mount a WIM file"):
+    with pytest.raises(TaskRefused, match="index or name is required to mount a WIM file"):
         resolve_index(req(index=None), IMAGES)
 
 
 def test_vhd_is_index_1_only():
     vhd = "D:\\vms\\base.vhdx"
     assert resolve_index(req(image_path=vhd, index=None), [{"index": 1, "name": "Disk"}])["index"] == 1
-    with pytest.raises(MountRefused, match="holds one image, index 1; index 2 does not exist"):
+    with pytest.raises(TaskRefused, match="holds one image, index 1; index 2 does not exist"):
         resolve_index(req(image_path=vhd, index=2), [{"index": 1, "name": "Disk"}])
-    with pytest.raises(MountRefused, match="name cannot select an image of a VHD"):
+    with pytest.raises(TaskRefused, match="name cannot select an image of a VHD"):
         resolve_index(req(image_path=vhd, index=None, name="Disk"), [{"index": 1, "name": "Disk"}])
 
 

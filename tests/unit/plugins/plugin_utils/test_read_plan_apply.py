@@ -4,17 +4,37 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.winimaging.dism.plugins.plugin_utils._action import DismActionBase, DismTaskFailed, Plan
+from ansible_collections.winimaging.dism.plugins.plugin_utils._action import DismActionBase, DismTaskFailed
 from ansible_collections.winimaging.dism.plugins.plugin_utils._helper import HelperClient, HelperSource
+from ansible_collections.winimaging.dism.plugins.plugin_utils._plan import Plan
+
+READ = {"operations": [{"op": "get_mounted_images"}]}
+STATE = {"results": [{"op": "get_mounted_images", "ok": True, "value": []}], "completed": True}
 
 
 class _Action(DismActionBase):
-    def __init__(self, check_mode: bool):
+    """The hooks of a module whose plan writes once when `changed`."""
+
+    def __init__(self, check_mode: bool, changed: bool = True):
         class _Task:
             pass
 
         self._task = _Task()
         self._task.check_mode = check_mode
+        self.changed = changed
+
+    def describe(self, params):
+        return params.get("context", "ctx")
+
+    def read(self, params):
+        return READ
+
+    def plan(self, params, read):
+        ops = [{"op": "write"}] if self.changed else []
+        return Plan(operations=ops, result={"seen": read.response["results"][0]["value"]})
+
+    def apply(self, params, plan):
+        return {"operations": [{"op": "get_mounted_images", "expect": {"count": 0}}] + plan.operations}
 
 
 class _Host:
@@ -27,41 +47,26 @@ class _Host:
         return {"changed": False, "response": self.answers.pop(0)}
 
 
-READ = {"operations": [{"op": "get_mounted_images"}]}
-STATE = {"results": [{"op": "get_mounted_images", "ok": True, "value": []}], "completed": True}
-
-
-def _planner(changed):
-    def plan(call):
-        ops = [{"op": "write"}] if changed else []
-        return Plan(operations=ops, result={"seen": call.response["results"][0]["value"]})
-    return plan
-
-
-def _apply(plan):
-    return {"operations": [{"op": "get_mounted_images", "expect": {"count": 0}}] + plan.operations}
-
-
 def _client(host):
     return HelperClient(host, {}, HelperSource(text="x", sha256="0" * 64))
 
 
 def test_no_change_needs_one_call():
     host = _Host([STATE])
-    plan, applied = _Action(False).read_plan_apply(_client(host), READ, _planner(False), _apply, "ctx", "log")
+    plan, applied = _Action(False, changed=False).read_plan_apply(_client(host), {})
     assert (plan.changed, applied, len(host.requests)) == (False, None, 1)
 
 
 def test_change_makes_exactly_one_more_call_with_preconditions_first():
     host = _Host([STATE, {"results": [{"op": "get_mounted_images", "ok": True}, {"op": "write", "ok": True}], "completed": True}])
-    plan, applied = _Action(False).read_plan_apply(_client(host), READ, _planner(True), _apply, "ctx", "log")
+    plan, applied = _Action(False).read_plan_apply(_client(host), {})
     assert plan.changed and applied is not None and len(host.requests) == 2
     assert host.requests[1]["operations"][0]["expect"] == {"count": 0}
 
 
 def test_check_mode_never_applies():
     host = _Host([STATE])
-    plan, applied = _Action(True).read_plan_apply(_client(host), READ, _planner(True), _apply, "ctx", "log")
+    plan, applied = _Action(True).read_plan_apply(_client(host), {})
     assert plan.changed and applied is None and len(host.requests) == 1
 
 
@@ -72,7 +77,7 @@ def test_a_failed_write_is_a_failure_with_the_dism_details():
               "completed": False}
     host = _Host([STATE, failed])
     with pytest.raises(DismTaskFailed) as e:
-        _Action(False).read_plan_apply(_client(host), READ, _planner(True), _apply, "Mounting C:\\a.wim", "C:\\d.log")
+        _Action(False).read_plan_apply(_client(host), {"context": "Mounting C:\\a.wim", "log_path": "C:\\d.log"})
     assert e.value.result["msg"] == (
         "Mounting C:\\a.wim: DismMountImage failed with 0x80070005 ERROR_ACCESS_DENIED. DISM says: Access is denied. "
         "Hint: DISM needs an elevated administrator; for network paths see the become recipes in the connection guide. "
@@ -84,16 +89,16 @@ def test_a_failure_outside_the_operations_is_a_failure():
     opened = {"results": [], "completed": False, "error": {"hresult": 0xC1510114 - (1 << 32), "function": "DismOpenSession", "message": None}}
     host = _Host([STATE, opened])
     with pytest.raises(DismTaskFailed) as e:
-        _Action(False).read_plan_apply(_client(host), READ, _planner(True), _apply, "Saving C:\\m", "log")
+        _Action(False).read_plan_apply(_client(host), {"context": "Saving C:\\m"})
     assert "DismOpenSession failed with 0xC1510114 DISMAPI_E_NEEDS_REMOUNT" in e.value.result["msg"]
 
 
 def test_preconditions_after_a_write_are_refused_before_anything_is_sent():
     host = _Host([STATE])
     with pytest.raises(ValueError, match="precondition 'get_mounted_images' follows a write"):
-        _Action(False).read_plan_apply(_client(host), READ, _planner(True),
-                                       lambda plan: {"operations": plan.operations + [{"op": "get_mounted_images", "expect": {}}]},
-                                       "ctx", "log")
+        action = _Action(False)
+        action.apply = lambda params, plan: {"operations": plan.operations + [{"op": "get_mounted_images", "expect": {}}]}
+        action.read_plan_apply(_client(host), {})
     assert len(host.requests) == 1
 
 
@@ -101,7 +106,7 @@ def test_precondition_failure_reports_a_concurrent_change():
     stopped = {"results": [{"op": "get_mounted_images", "ok": True, "precondition_failed": True}], "completed": False}
     host = _Host([STATE, stopped])
     with pytest.raises(DismTaskFailed) as e:
-        _Action(False).read_plan_apply(_client(host), READ, _planner(True), _apply, "Mounting C:\\a.wim", "log")
+        _Action(False).read_plan_apply(_client(host), {"context": "Mounting C:\\a.wim"})
     assert e.value.result["msg"] == (
         "Mounting C:\\a.wim: the image changed between planning and applying (another DISM client may be servicing it);"
         " this task changed nothing. Run the task again."
