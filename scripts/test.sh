@@ -2,8 +2,9 @@
 # Sets everything up and runs every test and gate. CI runs exactly this (.ci/run).
 #   1. pytest: unit tests, C#/layout/PowerShell gates, the DISM lab's own tests, and the
 #      lab integration tests (real ansible-playbook over WinRM against simulated hosts)
-#   2. ansible-test sanity (offline)
-#   3. antsibull-changelog lint, antsibull-docs lint-collection-docs
+#   2. ansible-test sanity (offline); ansible-test windows-integration: the validation kit's
+#      targets (tests/integration/targets) against a lab host (scripts/windows_integration.sh)
+#   3. antsibull-changelog lint, antsibull-docs lint-collection-docs, the docs site build (scripts/build_docs.sh)
 #   4. ansible-lint --profile production, galaxy-importer on the built collection
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
@@ -48,10 +49,13 @@ bash scripts/setup.sh --lint || { echo "setup failed"; exit 1; }
 export ANSIBLE_COLLECTIONS_PATH=$REPO/.cache/ac
 
 step "pytest" pytest_all
+step "ansible-core 2.16-2.19 smoke (lab)" bash scripts/ansible_versions.sh
 step "ansible-test sanity" bash scripts/sanity.sh
+step "ansible-test windows-integration (validation kit, lab)" bash scripts/windows_integration.sh
 step "antsibull-changelog lint" "$REPO/.venv/bin/antsibull-changelog" lint
 step "antsibull-docs lint-collection-docs" env PATH="$REPO/.venv-lint/bin:$PATH" \
   "$REPO/.venv-lint/bin/antsibull-docs" lint-collection-docs --plugin-docs "$REPO"
+step "docs site build (offline, warnings are errors)" bash scripts/build_docs.sh
 step "ansible-lint production" env PATH="$REPO/.venv-lint/bin:$PATH" \
   "$REPO/.venv-lint/bin/ansible-lint" --offline --profile production
 step "galaxy-importer" build_and_import
