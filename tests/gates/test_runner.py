@@ -118,8 +118,8 @@ def test_runner_round_trips_json(mono, runner_exe, echo_dll):
     ('2.16-2.18', '5.1', ['Int32', 'Int64', 'Decimal'], 'String', True),
     ('2.16-2.18', '7', ['Int64', 'Int64', 'Double'], 'DateTime', False),
 ])
-def test_runner_shapes_follow_the_exec_wrapper_and_powershell(mono, runner_exe, echo_dll, exec_format, flavour, numbers,
-                                                               when, ignores_case):
+def test_runner_shapes_follow_the_exec_wrapper_and_powershell(mono, runner_exe, echo_dll, exec_format, flavour,
+                                                              numbers, when, ignores_case):
     request = {'text': 'x', 'when': '2024-05-06T07:08:09Z', 'list': [1, 2 ** 40, 1.5]}
     env = dict(os.environ, DISM_LAB_POWERSHELL=flavour, DISM_LAB_EXEC_FORMAT=exec_format)
     proc = run_runner(mono, runner_exe, echo_dll, json.dumps(request).encode('utf-8'), env=env)
