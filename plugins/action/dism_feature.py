@@ -7,7 +7,7 @@ from __future__ import annotations
 import typing as t
 
 from ansible_collections.winimaging.dism.plugins.plugin_utils._action import DismActionWithReboot
-from ansible_collections.winimaging.dism.plugins.plugin_utils._features import FeatureRequest, apply_outcome, plan_features
+from ansible_collections.winimaging.dism.plugins.plugin_utils._features import FeatureRequest, apply_outcome, plan_features, state_name
 from ansible_collections.winimaging.dism.plugins.plugin_utils._helper import HelperCall
 from ansible_collections.winimaging.dism.plugins.plugin_utils._options import DISM_FEATURE
 from ansible_collections.winimaging.dism.plugins.plugin_utils._plan import Plan, TaskRefused, describe_target, dism_request, target_of
@@ -47,6 +47,7 @@ class ActionModule(DismActionWithReboot):
         result["reboot_required"] = reboot_required
         result["changed"] = any(f["changed"] for f in result["features"]) or reboot_required
         if self._task.diff and plan.diff:
+            now = {f["name"]: state_name(f["state"]) for f in applied.response["results"][-1]["value"] or []}
             result["diff"] = {"before": plan.diff["before"],
-                              "after": {"features": {f["name"]: f["state_after"] for f in result["features"]}}}
+                              "after": {"features": {name: now.get(name) for name in plan.diff["before"]["features"]}}}
         return result

@@ -39,6 +39,11 @@ options:
       - When not set, DISM runs as long as it needs (the task keyword C(timeout) still applies).
     type: int
 notes:
+  - Every path option takes an absolute Windows path on the managed host (a drive path such as
+    C(C:\mount\w11) or a UNC path) of at most 259 characters (MAX_PATH) in any form, C(\\?\) too, since
+    DISM does not document long paths, with no character or name Windows reserves (C(<), C(>), C(:),
+    C("), C(|), C(?), C(*), C(CON), C(NUL), C(COM1) and so on, a trailing dot or space). Anything else, and an empty list,
+    fails the task naming the option before anything reaches the host.
   - The connecting user must be a member of the local Administrators group; DISM refuses to run
     without elevation.
   - The module runs a small helper on the host that calls C(DismApi.dll) directly. Its C# is compiled

@@ -19,6 +19,7 @@ from ansible.plugins.action import ActionBase
 from ._errors import DismFailure, failure_from_helper
 from ._helper import HelperCall, HelperClient, HelperError
 from ._options import ModuleSpec
+from ._paths import option_problems
 from ._plan import Plan, TaskRefused, log_path_of
 from ._reboot import RebootFailed, reboot
 
@@ -73,6 +74,11 @@ class DismActionBase(ActionBase):
     def run(self, tmp: t.Any = None, task_vars: dict[str, t.Any] | None = None) -> dict[str, t.Any]:
         result = super().run(tmp, task_vars)
         params = self.validate_argument_spec(**self.module_spec.validator_kwargs())[1]
+        problems = option_problems(params)
+        if problems:
+            # Refused before anything reaches the host, naming each option.
+            result.update(failed=True, changed=False, msg="Invalid options: %s." % "; ".join(problems))
+            return result
         client = HelperClient(self._run_helper_module, task_vars or {}, caller=self.module_fqcn)
         try:
             result.update(self.execute(params, client))
@@ -121,6 +127,18 @@ class DismActionBase(ActionBase):
         return False
 
     # -- the shared path -------------------------------------------------------------------------
+    def _converged(self, client: HelperClient, params: dict[str, t.Any]) -> Plan | None:
+        """After the apply batch stopped before writing: read again, and when the image is now as the
+        task asks (another task or DISM client did it meanwhile), the plan that reports ok."""
+        try:
+            plan = self.plan(params, client.run(self.read(params)))
+        except (TaskRefused, DismTaskFailed, HelperError):
+            return None
+        if plan.changed:
+            return None
+        plan.result.setdefault("warnings", []).append(CONVERGED_WARNING)
+        return plan
+
     def value(self, params: dict[str, t.Any], call: HelperCall, position: int) -> t.Any:
         """The value of one operation of a call, or the task fails naming what failed."""
         return op_value(call.response, position, self.describe(params), log_path_of(params))
@@ -133,9 +151,11 @@ class DismActionBase(ActionBase):
         """Read once, plan in Python, apply at most once (never in check mode).
 
         The apply batch starts with the reads the plan relied on, each with an `expect`, so a
-        concurrent change stops the batch before it writes. With allow_failures, an operation's
-        own failure is left to outcome() (batches whose operations carry continue_on_error report
-        per-item outcomes).
+        concurrent change stops the batch before it writes. When that happens, or DISM fails before
+        this task changed anything, the task reads once more: an image that is now as the task asks
+        (an identical task won the race) is reported ok with a warning (_converged). With
+        allow_failures, an operation's own failure is left to outcome() (batches whose operations
+        carry continue_on_error report per-item outcomes).
         """
         context, log_path = self.describe(params), log_path_of(params)
         plan = self.plan(params, client.run(self.read(params)))
@@ -148,6 +168,9 @@ class DismActionBase(ActionBase):
         results = response.get("results") or []
         for entry in results:
             if entry.get("precondition_failed"):
+                converged = self._converged(client, params)
+                if converged is not None:
+                    return converged, None
                 raise DismTaskFailed(
                     {
                         "msg": "%s: the image changed between planning and applying (another DISM client may be"
@@ -157,6 +180,10 @@ class DismActionBase(ActionBase):
                 )
             if not entry.get("ok") and not self.allow_failures(params):
                 failure = failure_from_helper(entry.get("error") or {}, context, log_path)
+                # A task that wrote nothing may have lost a race to an identical one.
+                converged = None if _writes_done(batch["operations"], results) else self._converged(client, params)
+                if converged is not None:
+                    return converged, None
                 raise _failed_after(failure, batch["operations"], response, params.get("timeout"))
         if response.get("error"):
             raise _failed_after(failure_from_helper(response["error"], context, log_path), batch["operations"], response,
@@ -192,13 +219,29 @@ class DismActionWithReboot(DismActionBase):
 
 # Operations that change nothing (the C# dispatch table registers the same ones with Reads).
 READ_OPERATIONS = frozenset({"get_mounted_images", "get_image_info", "check_image_health", "inspect_directory",
-                             "get_features", "get_feature_info", "get_drivers", "get_driver_infos"})
+                             "get_features", "get_feature_info", "get_drivers", "get_driver_infos",
+                             "get_image_architecture"})
 ERROR_CANCELLED = 0x800704C7
+CONVERGED_WARNING = ("Another task or DISM client made this change while this task was applying it; the image is as the"
+                     " task asks, and this task changed nothing.")
+
+
+def _changed_something(op: dict[str, t.Any], result: dict[str, t.Any]) -> bool:
+    # create_directory reports whether it created anything: a folder that was already there
+    # (an identical task made it first) is not a change.
+    if op["op"] == "create_directory":
+        return bool((result.get("value") or {}).get("created", True))
+    return op["op"] not in READ_OPERATIONS
+
+
+def _step(op: dict[str, t.Any]) -> str:
+    """How a step is reported: the planner's own words when it gave them (say, the INF file), else the op."""
+    return str(op.get("step") or op["op"])
 
 
 def _writes_done(operations: list[dict[str, t.Any]], results: list[dict[str, t.Any]]) -> list[str]:
-    """The write operations of a batch that succeeded (preconditions and reads excluded)."""
-    return [op["op"] for op, res in zip(operations, results) if res.get("ok") and op["op"] not in READ_OPERATIONS]
+    """The write operations of a batch that succeeded and changed something (reads and preconditions excluded)."""
+    return [_step(op) for op, res in zip(operations, results) if res.get("ok") and _changed_something(op, res)]
 
 
 def _failed_after(failure: DismFailure, operations: list[dict[str, t.Any]], response: dict[str, t.Any],
@@ -206,7 +249,7 @@ def _failed_after(failure: DismFailure, operations: list[dict[str, t.Any]], resp
     """A failure in an apply batch: what had been changed, and what was never started, are part of the report."""
     results = response.get("results") or []
     done = _writes_done(operations, results)
-    not_started = [op["op"] for op in operations[len(results):] if op["op"] not in READ_OPERATIONS]
+    not_started = [_step(op) for op in operations[len(results):] if op["op"] not in READ_OPERATIONS]
     result = failure.to_result()
     result["changed"] = bool(done)
     result["completed_steps"] = done

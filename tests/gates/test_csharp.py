@@ -86,3 +86,15 @@ def test_gate_rejects_warnings(tmp_path):
     src.write_text('class C { void M() { int unused = 1; } }\n', encoding='utf-8')
     result = compile_cs([str(src)], str(tmp_path / 'Warn.dll'))
     assert result.returncode != 0
+
+
+def test_reads_and_writes_agree_with_the_controller():
+    """The C# table (OperationTable.Reads/Writes) and _action.READ_OPERATIONS name the same reads."""
+    from ansible_collections.winimaging.dism.plugins.plugin_utils._action import READ_OPERATIONS
+
+    with open(HELPER_CS, encoding='utf-8') as handle:
+        joined = handle.read()
+    reads = set(re.findall(r'table\.Reads\("(\w+)"', joined))
+    writes = set(re.findall(r'table\.Writes\("(\w+)"', joined))
+    assert reads and writes and not reads & writes
+    assert reads == set(READ_OPERATIONS)

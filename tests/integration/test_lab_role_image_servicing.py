@@ -98,3 +98,41 @@ def test_two_images_in_one_play(lab, host, tmp_path):
     assert (client["name"], server["name"]) == ("Windows 11 Pro", "Windows Server 2022 Standard (Desktop Experience)")
     assert server["parents_enabled"] == []
     assert mounts(lab, tmp_path) == []
+
+
+def test_a_failed_commit_keeps_the_mount_and_every_change(lab, host, tmp_path):
+    before = sha(lab, WIM)
+    lab.fault(host, "DismUnmountImage:write", 1, "0x80070070", "There is not enough space on the disk.")
+    run = lab.playbook(role(), tmp_path)
+    assert run.rc != 0
+    assert "failed at 'Commit the serviced image (or discard when nothing changed or the policy says so)'" in run.stdout
+    assert "ERROR_DISK_FULL" in run.stdout
+    assert "Saving failed, so the image is still mounted at 'C:\\mount\\svc' with all its changes; nothing was discarded." in run.stdout
+    assert [(m["path"], m["status"]) for m in mounts(lab, tmp_path)] == [("C:\\mount\\svc", "ok")]
+    assert sha(lab, WIM) == before
+    info = lab.playbook("- name: f\n  winimaging.dism.dism_feature_info:\n    path: C:\\mount\\svc\n    name: [TelnetClient]",
+                        tmp_path).task("f").result
+    assert info["features"][0]["state"] == "enabled", "the changes are still in the mount"
+    lab.clear_faults(host)
+    save = lab.playbook("- name: save\n  winimaging.dism.dism_image_mount:\n    path: C:\\mount\\svc\n    state: unmounted\n"
+                        "    commit: true", tmp_path).task("save").result
+    assert save["changed"] is True and sha(lab, WIM) != before
+
+
+def test_a_failed_commit_discards_when_the_policy_says_so(lab, host, tmp_path):
+    lab.fault(host, "DismUnmountImage:write", 1, "0x80070070", "There is not enough space on the disk.")
+    run = lab.playbook(role(extra="    image_servicing_keep_mount_on_commit_failure: false\n"), tmp_path)
+    assert run.rc != 0
+    assert "The mount was then discarded and unmounted (image_servicing_keep_mount_on_commit_failure=false)." in run.stdout
+    assert mounts(lab, tmp_path) == []
+
+
+def test_a_mount_that_fails_part_way_is_cleaned_up(lab, host, tmp_path):
+    before = sha(lab, WIM)
+    lab.fault(host, "DismMountImage", 1, "0x80070070", "There is not enough space on the disk.")
+    run = lab.playbook(role(), tmp_path)
+    assert run.rc != 0
+    assert "Servicing index 1 of 'C:\\images\\win11.wim' failed at 'Mount the image to service'" in run.stdout
+    assert "the image file is unchanged" in run.stdout
+    assert mounts(lab, tmp_path) == []
+    assert sha(lab, WIM) == before

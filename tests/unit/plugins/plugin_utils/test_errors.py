@@ -91,3 +91,14 @@ def test_every_entry_has_a_name_and_meaning():
     for code, info in _errors.HRESULTS.items():
         assert 0 < code <= 0xFFFFFFFF
         assert info.name and info.meaning.endswith("."), hex(code)
+
+
+def test_the_helpers_own_windows_calls_are_not_worded_as_dism():
+    error = {"hresult": 0x8007007B - (1 << 32), "function": "GetFileAttributesW", "message": None}
+    failure = _errors.failure_from_helper(error, "Mounting index 1 of 'C:\\a.wim' at 'C:\\m\\x'", None)
+    assert failure.msg == (
+        "Mounting index 1 of 'C:\\a.wim' at 'C:\\m\\x': the helper's Windows call GetFileAttributesW failed with 0x8007007B"
+        " ERROR_INVALID_NAME. The file name, folder name or volume label syntax is incorrect. Hint: Check the path for"
+        " characters Windows does not allow in names (< > : \" | ? *)."
+    )
+    assert "DISM says" not in failure.msg and "DISM log" not in failure.msg

@@ -110,6 +110,13 @@ def test_include_parent_predicts_the_parents_and_sets_enable_all():
     plan = F.plan_features(request("IIS-StaticContent", include_parent=True), CATALOG)
     assert plan.result["parents_enabled"] == ["IIS-CommonHttpFeatures", "IIS-WebServer", "IIS-WebServerRole"]
     assert plan.operations[-1]["enable_all"] is True
+    # The diff shows every feature the task changes, the parents it enables too.
+    assert plan.diff == {
+        "before": {"features": {"IIS-StaticContent": "disabled", "IIS-CommonHttpFeatures": "disabled",
+                                "IIS-WebServer": "disabled", "IIS-WebServerRole": "disabled"}},
+        "after": {"features": {"IIS-StaticContent": "enabled", "IIS-CommonHttpFeatures": "enabled",
+                               "IIS-WebServer": "enabled", "IIS-WebServerRole": "enabled"}},
+    }
 
 
 def test_parents_named_in_the_same_task_are_not_missing():

@@ -75,7 +75,7 @@ def test_a_failed_write_is_a_failure_with_the_dism_details():
     failed = {"results": [{"op": "get_mounted_images", "ok": True},
                           {"op": "write", "ok": False, "error": {"hresult": denied, "function": "DismMountImage", "message": "Access is denied."}}],
               "completed": False}
-    host = _Host([STATE, failed])
+    host = _Host([STATE, failed, STATE])
     with pytest.raises(DismTaskFailed) as e:
         _Action(False).read_plan_apply(_client(host), {"context": "Mounting C:\\a.wim", "log_path": "C:\\d.log"})
     assert e.value.result["msg"] == (
@@ -104,10 +104,84 @@ def test_preconditions_after_a_write_are_refused_before_anything_is_sent():
 
 def test_precondition_failure_reports_a_concurrent_change():
     stopped = {"results": [{"op": "get_mounted_images", "ok": True, "precondition_failed": True}], "completed": False}
-    host = _Host([STATE, stopped])
+    host = _Host([STATE, stopped, STATE])
     with pytest.raises(DismTaskFailed) as e:
         _Action(False).read_plan_apply(_client(host), {"context": "Mounting C:\\a.wim"})
     assert e.value.result["msg"] == (
         "Mounting C:\\a.wim: the image changed between planning and applying (another DISM client may be servicing it);"
         " this task changed nothing. Run the task again."
     )
+
+
+class _Racing(_Action):
+    """Plans a write on the first read; on a second read the image is already as asked (or not)."""
+
+    def __init__(self, converges: bool):
+        super().__init__(False)
+        self.reads = 0
+        self.converges = converges
+
+    def plan(self, params, read):
+        self.reads += 1
+        self.changed = self.reads == 1 or not self.converges
+        return super().plan(params, read)
+
+
+@pytest.mark.parametrize("stopped", [
+    {"results": [{"op": "get_mounted_images", "ok": True, "precondition_failed": True}], "completed": False},
+    {"results": [{"op": "get_mounted_images", "ok": True},
+                 {"op": "write", "ok": False, "error": {"hresult": 0xC1420113 - (1 << 32), "function": "DismMountImage"}}],
+     "completed": False},
+], ids=["precondition", "dism-failure-before-any-write"])
+def test_an_identical_concurrent_task_converges_to_ok(stopped):
+    host = _Host([STATE, stopped, STATE])
+    action = _Racing(converges=True)
+    plan, applied = action.read_plan_apply(_client(host), {})
+    assert applied is None and plan.changed is False
+    assert plan.result["warnings"] == [
+        "Another task or DISM client made this change while this task was applying it; the image is as the task asks,"
+        " and this task changed nothing."]
+    assert len(host.requests) == 3 and host.requests[2] == READ
+
+
+def test_a_race_that_leaves_work_to_do_still_fails():
+    stopped = {"results": [{"op": "get_mounted_images", "ok": True, "precondition_failed": True}], "completed": False}
+    host = _Host([STATE, stopped, STATE])
+    with pytest.raises(DismTaskFailed, match="the image changed between planning and applying"):
+        _Racing(converges=False).read_plan_apply(_client(host), {})
+
+
+def test_a_failure_after_a_write_is_never_explained_away():
+    failed = {"results": [{"op": "get_mounted_images", "ok": True}, {"op": "write", "ok": True},
+                          {"op": "write", "ok": False, "error": {"hresult": 0x80070005 - (1 << 32), "function": "DismMountImage"}}],
+              "completed": False}
+
+    class _TwoWrites(_Racing):
+        def plan(self, params, read):
+            plan = super().plan(params, read)
+            plan.operations = plan.operations * 2
+            return plan
+
+    host = _Host([STATE, failed, STATE])
+    with pytest.raises(DismTaskFailed) as e:
+        _TwoWrites(converges=True).read_plan_apply(_client(host), {})
+    assert e.value.result["completed_steps"] == ["write"] and len(host.requests) == 2
+
+
+def test_steps_are_reported_in_the_planners_words():
+    failed = {"results": [{"op": "get_mounted_images", "ok": True}, {"op": "write", "ok": True},
+                          {"op": "write", "ok": False, "error": {"hresult": 0x80070005 - (1 << 32), "function": "DismAddDriver"}}],
+              "completed": False}
+
+    class _Named(_Action):
+        def plan(self, params, read):
+            return Plan(operations=[{"op": "write", "step": "add_driver C:\\d\\%s.inf" % n} for n in ("a", "b", "c")],
+                        result={})
+
+    host = _Host([STATE, failed])
+    with pytest.raises(DismTaskFailed) as e:
+        _Named(False).read_plan_apply(_client(host), {})
+    assert e.value.result["completed_steps"] == ["add_driver C:\\d\\a.inf"]
+    assert e.value.result["not_started_steps"] == ["add_driver C:\\d\\c.inf"]
+    assert e.value.result["msg"].endswith(" Before the failure these steps completed: add_driver C:\\d\\a.inf."
+                                          " Not started: add_driver C:\\d\\c.inf.")
