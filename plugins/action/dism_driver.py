@@ -9,11 +9,13 @@ import typing as t
 from ansible_collections.winimaging.dism.plugins.plugin_utils._action import DismActionBase, DismTaskFailed
 from ansible_collections.winimaging.dism.plugins.plugin_utils._drivers import (
     DriverRequest,
+    force_unsigned_warning,
     is_path,
+    not_followed_warning,
     plan_absent,
     plan_present,
     present_outcome,
-    skipped_warning,
+    skipped_warnings,
 )
 from ansible_collections.winimaging.dism.plugins.plugin_utils._helper import HelperCall
 from ansible_collections.winimaging.dism.plugins.plugin_utils._options import DISM_DRIVER
@@ -38,16 +40,26 @@ class ActionModule(DismActionBase):
             raise DismTaskFailed({"msg": ONLINE_REFUSAL})
         drivers = params["driver"]
         paths = [d for d in drivers if is_path(d)] if params["state"] == "absent" else list(drivers)
-        return dism_request(params, [{"op": "get_drivers", "all": True},
-                                     {"op": "get_driver_infos", "paths": paths, "recurse": params["recurse"]}],
-                            target_of(params))
+        operations = [{"op": "get_drivers", "all": True},
+                      {"op": "get_driver_infos", "paths": paths, "recurse": params["recurse"]}]
+        if params["state"] == "present" and params["force_unsigned"]:
+            # The image's architecture, known when path is a DISM mount: its image file and index. Last and
+            # allowed to fail, as it only feeds a warning.
+            operations.append({"op": "get_image_architecture", "mount_path": params["path"], "continue_on_error": True})
+        return dism_request(params, operations, target_of(params))
 
     def plan(self, params: dict[str, t.Any], read: HelperCall) -> Plan:
         request = DriverRequest.from_options(params)
         installed = self.value(params, read, 0) or []
         infos = self.value(params, read, 1) or []
         planner = plan_present if request.state == "present" else plan_absent
-        return planner(request, installed, infos, log_path_of(params))
+        plan = planner(request, installed, infos, log_path_of(params))
+        results = read.response.get("results") or []
+        image = results[2].get("value") if len(results) > 2 and results[2].get("ok") else None
+        warning = force_unsigned_warning(request, image)
+        if warning:
+            plan.result.setdefault("warnings", []).append(warning)
+        return plan
 
     def apply(self, params: dict[str, t.Any], plan: Plan) -> dict[str, t.Any]:
         return dism_request(params, plan.operations + [{"op": "get_drivers", "all": False}], target_of(params))
@@ -65,10 +77,15 @@ class ActionModule(DismActionBase):
             if params["state"] == "present":
                 result["drivers"] = present_outcome(plan, results, results[-1]["value"] or [], log_path_of(params))
                 result["changed"] = any(d["outcome"] == "added" for d in result["drivers"])
+        warnings = list(plan.result.get("warnings") or [])
         if params["state"] == "present":
-            warning = skipped_warning(result["drivers"], applied=applied is not None)
-            if warning and (applied is None or params["on_error"] == "skip"):
-                result["warnings"] = [warning]
+            if applied is None or params["on_error"] == "skip":
+                warnings.extend(skipped_warnings(result["drivers"], applied=applied is not None))
+            link_warning = not_followed_warning(result["drivers"])
+            if link_warning:
+                warnings.append(link_warning)
+        if warnings:
+            result["warnings"] = warnings
         if self._task.diff:
             result["diff"] = plan.diff
         return result

@@ -21,6 +21,7 @@ namespace ansible_collections.winimaging.dism.plugins.module_utils._DismHelper
         {
             table.Reads("get_drivers", OpGetDrivers);
             table.Reads("get_driver_infos", OpGetDriverInfos);
+            table.Reads("get_image_architecture", OpGetImageArchitecture);
             table.Writes("add_driver", OpAddDriver);
             table.Writes("remove_driver", OpRemoveDriver);
         }
@@ -64,8 +65,13 @@ namespace ansible_collections.winimaging.dism.plugins.module_utils._DismHelper
         }
 
         // get_driver_infos: paths (INF files, folders, or published names), recurse -> one entry per
-        // INF found: {path, ok, package, drivers, error}. Folders are expanded here because
-        // DismAddDriver takes one INF; a failing INF is reported in its entry, not for the batch.
+        // INF found: {path, folder, kind: "inf", ok, package, drivers, error}. Folders are expanded here
+        // because DismAddDriver takes one INF; a failing INF is reported in its entry, not for the batch.
+        // A folder that cannot be listed (access denied, a path over MAX_PATH, ...) is an entry too,
+        // {path, folder, kind: "folder", ok: false, error: {hresult, function, message: null}}, and the scan
+        // goes on; a subfolder that is a junction or symbolic link (a reparse point) is never followed, so a
+        // junction loop cannot recurse forever: {path, folder, kind: "reparse_point", ok: false, error: null}.
+        // Whether such entries fail the task is the planner's decision.
         private static object OpGetDriverInfos(OperationContext context, IDictionary args)
         {
             uint session = context.Session;
@@ -76,18 +82,19 @@ namespace ansible_collections.winimaging.dism.plugins.module_utils._DismHelper
                 uint attributes = NativeMethods.GetFileAttributesW(path);
                 bool folder = attributes != NativeHelpers.INVALID_FILE_ATTRIBUTES
                     && (attributes & NativeHelpers.FILE_ATTRIBUTE_DIRECTORY) != 0;
-                List<string> infs = new List<string>();
-                if (folder)
+                if (!folder)
                 {
-                    FindInfFiles(path.TrimEnd('\\', '/'), recurse, infs);
+                    entries.Add(ReadDriverInfo(context, session, path, null));
+                    continue;
                 }
-                else
+                // A folder named in the task is scanned even when it is a junction: only the links found
+                // inside are not followed.
+                List<object> found = new List<object>();
+                FindInfFiles(path.TrimEnd('\\', '/'), path, recurse, found);
+                foreach (object item in found)
                 {
-                    infs.Add(path);
-                }
-                foreach (string inf in infs)
-                {
-                    entries.Add(ReadDriverInfo(context, session, inf, folder ? path : null));
+                    string inf = item as string;
+                    entries.Add(inf != null ? ReadDriverInfo(context, session, inf, path) : item);
                 }
             }
             return entries;
@@ -98,6 +105,7 @@ namespace ansible_collections.winimaging.dism.plugins.module_utils._DismHelper
             Hashtable entry = new Hashtable();
             entry["path"] = path;
             entry["folder"] = folder;
+            entry["kind"] = "inf";
             SafeDismMemory drivers;
             SafeDismMemory package;
             uint count;
@@ -139,22 +147,29 @@ namespace ansible_collections.winimaging.dism.plugins.module_utils._DismHelper
             return entry;
         }
 
-        // The INF files of a folder, sorted, optionally in its subfolders (FindFirstFileW/FindNextFileW).
-        private static void FindInfFiles(string folder, bool recurse, List<string> found)
+        // FILE_ATTRIBUTE_REPARSE_POINT: a junction, symbolic link or other reparse point.
+        private const uint FileAttributeReparsePoint = 0x400;
+
+        // The INF files of a folder (strings), sorted, and with recurse those of its subfolders; a folder
+        // that cannot be listed, or a subfolder that is a reparse point, is added as its entry (Hashtable)
+        // in its place (FindFirstFileW/FindNextFileW). Never throws for a folder of the tree.
+        private static void FindInfFiles(string folder, string top, bool recurse, List<object> found)
         {
             List<string> files = new List<string>();
             List<string> folders = new List<string>();
+            List<string> links = new List<string>();
             Win32Helpers.WIN32_FIND_DATAW data;
+            Hashtable failure = null;
             using (SafeFindHandle search = NativeMethods.FindFirstFileW(folder + "\\*", out data))
             {
                 if (search.IsInvalid)
                 {
                     int error = Marshal.GetLastWin32Error();
-                    if (error == NativeHelpers.ERROR_FILE_NOT_FOUND)
+                    if (error != NativeHelpers.ERROR_FILE_NOT_FOUND)
                     {
-                        return;
+                        found.Add(FolderEntry(folder, top, "folder", NewError(Win32ToHResult(error), "FindFirstFileW", null)));
                     }
-                    throw new DismException(Executor.Win32ToHResult(error), "FindFirstFileW", folder);
+                    return;
                 }
                 do
                 {
@@ -165,7 +180,8 @@ namespace ansible_collections.winimaging.dism.plugins.module_utils._DismHelper
                     }
                     if ((data.dwFileAttributes & NativeHelpers.FILE_ATTRIBUTE_DIRECTORY) != 0)
                     {
-                        folders.Add(folder + "\\" + name);
+                        bool link = (data.dwFileAttributes & FileAttributeReparsePoint) != 0;
+                        (link ? links : folders).Add(folder + "\\" + name);
                     }
                     else if (name.EndsWith(".inf", StringComparison.OrdinalIgnoreCase))
                     {
@@ -176,19 +192,87 @@ namespace ansible_collections.winimaging.dism.plugins.module_utils._DismHelper
                 int last = Marshal.GetLastWin32Error();
                 if (last != NativeHelpers.ERROR_NO_MORE_FILES)
                 {
-                    throw new DismException(Executor.Win32ToHResult(last), "FindNextFileW", folder);
+                    // What was listed before the failure is still used; the folder is reported.
+                    failure = FolderEntry(folder, top, "folder", NewError(Win32ToHResult(last), "FindNextFileW", null));
                 }
             }
             files.Sort(StringComparer.OrdinalIgnoreCase);
-            found.AddRange(files);
-            if (recurse)
+            foreach (string file in files)
             {
-                folders.Sort(StringComparer.OrdinalIgnoreCase);
-                foreach (string sub in folders)
+                found.Add(file);
+            }
+            if (failure != null)
+            {
+                found.Add(failure);
+            }
+            if (!recurse)
+            {
+                return;
+            }
+            List<string> subfolders = new List<string>(folders);
+            subfolders.AddRange(links);
+            subfolders.Sort(StringComparer.OrdinalIgnoreCase);
+            foreach (string sub in subfolders)
+            {
+                if (links.Contains(sub))
                 {
-                    FindInfFiles(sub, true, found);
+                    found.Add(FolderEntry(sub, top, "reparse_point", null));
+                }
+                else
+                {
+                    FindInfFiles(sub, top, true, found);
                 }
             }
+        }
+
+        private static Hashtable FolderEntry(string path, string top, string kind, Hashtable error)
+        {
+            Hashtable entry = new Hashtable();
+            entry["path"] = path;
+            entry["folder"] = top;
+            entry["kind"] = kind;
+            entry["ok"] = false;
+            entry["package"] = null;
+            entry["drivers"] = null;
+            entry["error"] = error;
+            return entry;
+        }
+
+        // get_image_architecture: mount_path -> null when mount_path is not a DISM mount (an applied image,
+        // whose architecture DISM does not report), else {image_file_path, image_index, architecture}: the
+        // mounted index's DismImageInfo.Architecture, null when the index is not in the file
+        // (DismGetMountedImageInfo, then DismGetImageInfo on the mounted file).
+        private static object OpGetImageArchitecture(OperationContext context, IDictionary args)
+        {
+            string mountPath = Args.GetString(args, "mount_path", true).TrimEnd('\\', '/');
+            Hashtable mount = null;
+            foreach (Hashtable entry in (ArrayList)OpGetMountedImages(context, args))
+            {
+                string path = entry["mount_path"] as string;
+                if (path != null && String.Equals(path.TrimEnd('\\', '/'), mountPath, StringComparison.OrdinalIgnoreCase))
+                {
+                    mount = entry;
+                    break;
+                }
+            }
+            if (mount == null)
+            {
+                return null;
+            }
+            Hashtable image = new Hashtable();
+            image["image_path"] = mount["image_file_path"];
+            Hashtable value = new Hashtable();
+            value["image_file_path"] = mount["image_file_path"];
+            value["image_index"] = mount["image_index"];
+            value["architecture"] = null;
+            foreach (Hashtable info in (ArrayList)OpGetImageInfo(context, image))
+            {
+                if (Object.Equals(info["index"], mount["image_index"]))
+                {
+                    value["architecture"] = info["architecture"];
+                }
+            }
+            return value;
         }
 
         // add_driver: path (one .inf), force_unsigned -> null (DismAddDriver).

@@ -49,18 +49,27 @@ options:
   recurse:
     description:
       - Search the folders in O(driver) and all their subfolders for C(.inf) files.
+      - Junctions and symbolic links found in a folder tree are never followed (a link can point back up the tree);
+        each is reported in RV(drivers) with RV(drivers[].outcome=skipped) and a warning. A folder named in
+        O(driver) is searched even when it is a link.
+      - A subfolder that cannot be listed (access denied, or a path longer than Windows' 259 characters, MAX_PATH)
+        is handled as O(on_error) says.
     type: bool
     default: false
   force_unsigned:
     description:
       - Add unsigned driver packages to an x64 image (DISM's C(/ForceUnsigned); meant for testing).
-      - x86 images accept unsigned drivers without it.
+      - x86 images accept unsigned drivers without it. When O(path) is a DISM mount, the module reads the mounted
+        image's architecture and warns when C(force_unsigned=true) is set for an x86 image. For an applied image
+        (not a mount) DISM does not report the architecture and nothing is said.
     type: bool
     default: false
   on_error:
     description:
-      - C(fail) fails the task when any INF cannot be read or added; when an INF cannot be read nothing is added.
-      - C(skip) adds the others, reports each failing INF with its error in RV(drivers) and warns.
+      - C(fail) fails the task when any INF cannot be read or added, or any folder of a driver tree cannot be listed
+        (the message names the folder and the Windows error); when an INF or folder cannot be read nothing is added.
+      - C(skip) adds the others, reports each failing INF, and each folder that could not be listed, with its error
+        in RV(drivers) and warns.
     type: str
     choices: [fail, skip]
     default: fail
@@ -138,16 +147,24 @@ drivers:
   elements: dict
   contains:
     inf:
-      description: The INF file (O(state=present)).
+      description: The INF file (O(state=present)); null for an entry about a folder (see RV(drivers[].folder)).
       type: str
       sample: C:\drivers\nic\e1d68x64.inf
+    folder:
+      description:
+        - For an entry about a folder of a driver tree rather than an INF (O(state=present)), the folder. With
+          RV(drivers[].outcome=failed) it could not be listed (RV(drivers[].error) says why); with
+          RV(drivers[].outcome=skipped) it is a junction or symbolic link, which the module does not follow.
+      type: str
+      sample: C:\drivers\vendor\loop
     driver:
       description: The name or path given (O(state=absent)).
       type: str
     outcome:
       description:
         - C(added), C(already_present), C(duplicate) (the same release came from another INF of this task),
-          C(removed), C(absent) (nothing to remove) or C(failed). In check mode, what would happen.
+          C(removed), C(absent) (nothing to remove), C(failed), or C(skipped) (a junction or symbolic link in a
+          folder tree, not followed). In check mode, what would happen.
       type: str
       sample: added
     error:
@@ -222,15 +239,19 @@ log_path:
   returned: failure from DISM
   type: str
 completed_steps:
-  description: When a change failed part-way, the DISM operations of the change that had completed.
+  description:
+    - When a change failed part-way, the DISM operations of the change that had completed, each with the INF file it
+      added (C(add_driver <INF path>)) or the driver it removed (C(remove_driver <published name> (<INF name>
+      <version>))).
   returned: failure after a change began
   type: list
   elements: str
-  sample: [enable_feature]
+  sample: ['add_driver C:\drivers\nic\e1d68x64.inf']
 not_started_steps:
-  description: When a change failed part-way, the DISM operations of the change that were never started.
+  description: When a change failed part-way, the DISM operations of the change that were never started, named as in
+    RV(completed_steps).
   returned: failure after a change began
   type: list
   elements: str
-  sample: []
+  sample: ['add_driver C:\drivers\storage\cstor.inf']
 """

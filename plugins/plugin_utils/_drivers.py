@@ -95,18 +95,80 @@ def _unchanged_precondition(installed: list[dict[str, t.Any]]) -> dict[str, t.An
             "expect": {"key": ["published_name", "version"], "value": installed}}
 
 
+# MAX_PATH is 260 characters including the terminating NUL; the helper's Windows calls are not long-path aware.
+MAX_PATH_CHARS = 259
+# x86 images accept unsigned drivers anyway: DismAddDriver's ForceUnsigned only matters for x64 images.
+X86 = 0
+
+
+def _kind(info: dict[str, t.Any]) -> str:
+    """What a get_driver_infos entry is about: an INF ("inf"), a folder that could not be listed ("folder"), or a
+    junction or symbolic link found while scanning, which the helper never follows ("reparse_point")."""
+    return info.get("kind") or "inf"
+
+
+def _folder_failure(info: dict[str, t.Any], log_path: str) -> str:
+    """The message for a folder of a driver tree that could not be listed (access denied, a path over MAX_PATH)."""
+    msg = failure_from_helper(info.get("error") or {}, "Scanning folder '%s'" % info["path"], log_path).msg
+    pattern = len(info["path"]) + 2   # the helper lists <folder>\*
+    if pattern > MAX_PATH_CHARS:
+        msg += (" Listing this folder takes a path of %d characters, and Windows limits paths to %d (MAX_PATH) for"
+                " programs without long-path support: move the drivers to a folder with a shorter path."
+                % (pattern, MAX_PATH_CHARS))
+    return msg
+
+
+def step(op: dict[str, t.Any], target: str) -> dict[str, t.Any]:
+    """A write operation with its `step`, what it does in words ("add_driver C:\\drivers\\nic\\e1d.inf"), which
+    completed_steps and not_started_steps report after a partial failure. The executor ignores the key."""
+    return dict(op, step="%s %s" % (op["op"], target))
+
+
+def not_followed_warning(drivers: list[dict[str, t.Any]]) -> str | None:
+    """The warning for the junctions and symbolic links found in driver folders, which are never followed."""
+    links = [d["folder"] for d in drivers if d["outcome"] == "skipped"]
+    if not links:
+        return None
+    return ("Did not follow %d junction%s or symbolic link%s found in the driver folders (a link can point back up the"
+            " tree): %s. To add the drivers a link points to, name its target folder in driver."
+            % (len(links), "s" if len(links) > 1 else "", "s" if len(links) > 1 else "", ", ".join(links)))
+
+
+def force_unsigned_warning(request: DriverRequest, image: dict[str, t.Any] | None) -> str | None:
+    """force_unsigned on an image whose architecture is known (a DISM mount; get_image_architecture) and x86."""
+    if not request.force_unsigned or request.state != "present" or not image or image.get("architecture") != X86:
+        return None
+    return ("force_unsigned=true has no effect on this image: it is an %s image (index %s of '%s'), and DISM accepts"
+            " unsigned drivers into x86 images anyway; force_unsigned only matters for x64 images."
+            % (enum_name(ARCHITECTURES, X86), image.get("image_index"), image.get("image_file_path")))
+
+
 def plan_present(request: DriverRequest, installed: list[dict[str, t.Any]], infos: list[dict[str, t.Any]],
                  log_path: str) -> Plan:
-    """Add every INF whose release is not in the image yet."""
-    if not infos:
-        raise TaskRefused("no .inf file found in %s%s" % (
-            ", ".join("'%s'" % d for d in request.driver), "" if request.recurse else " (set recurse=true to search subfolders)"))
+    """Add every INF whose release is not in the image yet.
+
+    Folders that could not be listed fail like unreadable INFs (on_error decides); junctions and symbolic links
+    found in a folder tree are reported as skipped and never followed."""
+    if not any(_kind(i) in ("inf", "folder") for i in infos):
+        links = [i["path"] for i in infos if _kind(i) == "reparse_point"]
+        raise TaskRefused("no .inf file found in %s%s%s" % (
+            ", ".join("'%s'" % d for d in request.driver), "" if request.recurse else " (set recurse=true to search subfolders)",
+            "; junctions and symbolic links are not followed: %s" % ", ".join(links) if links else ""))
     present = {release(d): d for d in installed if not d.get("inbox")}
     outcomes: list[dict[str, t.Any]] = []
     to_add: list[dict[str, t.Any]] = []
     failures = []
+    folder_failures = []
     planned: set[tuple[t.Any, ...]] = set()
     for info in infos:
+        if _kind(info) == "reparse_point":
+            outcomes.append(driver_facts(None, inf=None, folder=info["path"], outcome="skipped", error=None))
+            continue
+        if _kind(info) == "folder":
+            msg = _folder_failure(info, log_path)
+            folder_failures.append(msg)
+            outcomes.append(driver_facts(None, inf=None, folder=info["path"], outcome="failed", error=msg))
+            continue
         if not info.get("ok"):
             failure = failure_from_helper(info.get("error") or {}, "Reading '%s'" % info["path"], log_path)
             failures.append(failure.msg)
@@ -125,16 +187,21 @@ def plan_present(request: DriverRequest, installed: list[dict[str, t.Any]], info
         outcomes.append(driver_facts(package, inf=info["path"], published_name=None, inbox=False, outcome="added",
                                      error=None, other_versions=others))
         to_add.append(info)
-    if failures and request.on_error == "fail":
-        raise TaskRefused("%d INF file%s could not be read, so nothing was added (set on_error=skip to add the"
-                          " others): %s" % (len(failures), "s" if len(failures) > 1 else "", " | ".join(failures)))
+    if (failures or folder_failures) and request.on_error == "fail":
+        what = []
+        if failures:
+            what.append("%d INF file%s could not be read" % (len(failures), "s" if len(failures) > 1 else ""))
+        if folder_failures:
+            what.append("%d folder%s could not be scanned" % (len(folder_failures), "s" if len(folder_failures) > 1 else ""))
+        raise TaskRefused("%s, so nothing was added (set on_error=skip to add the others): %s" % (
+            " and ".join(what), " | ".join(folder_failures + failures)))
     after = installed + [dict(i["package"], published_name="(new)", inbox=False) for i in to_add]
     result = {"drivers": outcomes}
     if not to_add:
         return Plan(operations=[], result=result, diff=_diff(installed, installed))
     ops = [_unchanged_precondition(installed)] + [
-        {"op": "add_driver", "path": i["path"], "force_unsigned": request.force_unsigned,
-         "continue_on_error": request.on_error == "skip"} for i in to_add]
+        step({"op": "add_driver", "path": i["path"], "force_unsigned": request.force_unsigned,
+              "continue_on_error": request.on_error == "skip"}, i["path"]) for i in to_add]
     return Plan(operations=ops, result=result, diff=_diff(installed, after))
 
 
@@ -164,7 +231,7 @@ def plan_absent(request: DriverRequest, installed: list[dict[str, t.Any]], infos
             if info is None and name.lower().endswith(".inf"):
                 refusals.append("'%s' could not be read" % name)
                 continue
-            if info is None:
+            if info is None or _kind(info) != "inf":
                 refusals.append("state=absent takes INF files, original INF names or published names, not the folder '%s'" % name)
                 continue
             if not info.get("ok"):
@@ -191,7 +258,9 @@ def plan_absent(request: DriverRequest, installed: list[dict[str, t.Any]], infos
     after = [d for d in installed if d not in targets]
     if not targets:
         return Plan(operations=[], result={"drivers": outcomes}, diff=_diff(installed, installed))
-    ops = [_unchanged_precondition(installed)] + [{"op": "remove_driver", "published_name": d["published_name"]} for d in targets]
+    ops = [_unchanged_precondition(installed)] + [
+        step({"op": "remove_driver", "published_name": d["published_name"]}, "%s (%s %s)" % (
+            d["published_name"], ntpath.basename(d.get("original_file_name") or ""), d.get("version"))) for d in targets]
     return Plan(operations=ops, result={"drivers": outcomes}, diff=_diff(installed, after))
 
 
@@ -220,11 +289,17 @@ def present_outcome(plan: Plan, results: list[dict[str, t.Any]], after: list[dic
     return outcomes
 
 
-def skipped_warning(drivers: list[dict[str, t.Any]], applied: bool) -> str | None:
-    """The warning for the INF files skipped with on_error=skip: unreadable ones, or, after the
-    change, the ones DISM could not add."""
-    failed = [d for d in drivers if d["outcome"] == "failed"]
-    if not failed:
-        return None
-    what = "driver%s that DISM could not add" if applied else "INF file%s that DISM could not read"
-    return "Skipped %d %s: %s" % (len(failed), what % ("s" if len(failed) > 1 else ""), " | ".join(d["error"] for d in failed))
+def skipped_warnings(drivers: list[dict[str, t.Any]], applied: bool) -> list[str]:
+    """The warnings for what on_error=skip left out: folders that could not be scanned, unreadable INF files, or,
+    after the change, the INF files DISM could not add."""
+    warnings = []
+    folders = [d for d in drivers if d["outcome"] == "failed" and d.get("folder")]
+    if folders:
+        warnings.append("Skipped %d folder%s that could not be scanned: %s" % (
+            len(folders), "s" if len(folders) > 1 else "", " | ".join(d["error"] for d in folders)))
+    failed = [d for d in drivers if d["outcome"] == "failed" and not d.get("folder")]
+    if failed:
+        what = "driver%s that DISM could not add" if applied else "INF file%s that DISM could not read"
+        warnings.append("Skipped %d %s: %s" % (len(failed), what % ("s" if len(failed) > 1 else ""),
+                                               " | ".join(d["error"] for d in failed)))
+    return warnings

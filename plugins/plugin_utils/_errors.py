@@ -142,8 +142,13 @@ HRESULTS: dict[int, HResultInfo] = {
     0x80070057: _e("E_INVALIDARG", "The parameter is incorrect."),
     0x80070070: _e("ERROR_DISK_FULL", "There is not enough space on the disk.",
                    "Free space on the image volume and in 'scratch_directory'."),
+    0x8007007B: _e("ERROR_INVALID_NAME", "The file name, folder name or volume label syntax is incorrect.",
+                   "Check the path for characters Windows does not allow in names (< > : \" | ? *)."),
     0x80070091: _e("ERROR_DIR_NOT_EMPTY", "The directory is not empty."),
     0x800700B7: _e("ERROR_ALREADY_EXISTS", "The session is already associated with an image."),
+    0x800700CE: _e("ERROR_FILENAME_EXCED_RANGE", "The file name or extension is too long.",
+                   "DISM and the helper's Windows calls take paths of at most 259 characters (MAX_PATH): use shorter"
+                   " folder names or move the files closer to the root of the drive (for example C:\\drivers)."),
     0x800702E4: _e("ERROR_ELEVATION_REQUIRED", "DISM requires elevation.",
                    "Connect as a member of the local Administrators group (UAC remote restrictions apply to local accounts)."),
     0x80070490: _e("ERROR_NOT_FOUND", "Element not found."),
@@ -202,6 +207,14 @@ class DismFailure:
             # The helper refused the request before DISM saw it: no DISM text, no DISM log.
             return "%s: internal error in the DISM helper (%s): %s. Please report this." % (
                 self.context, format_hresult(self.hresult), self.dism_message or info.meaning)
+        if not self.function.startswith("Dism"):
+            # One of the helper's own Windows calls (folder checks, driver folder scans): not DISM.
+            parts = ["%s: the helper's Windows call %s failed with %s %s" % (
+                self.context, self.function, format_hresult(self.hresult), info.name)]
+            parts.append(self.dism_message or info.meaning)
+            if info.hint:
+                parts.append("Hint: %s" % info.hint)
+            return ". ".join(p.rstrip(".") for p in parts) + "."
         parts = ["%s: %s failed with %s %s" % (self.context, self.function, format_hresult(self.hresult), info.name)]
         parts.append("DISM says: %s" % (self.dism_message or info.meaning))
         if info.hint:

@@ -179,3 +179,114 @@ def test_a_failed_removal_is_a_failure_even_with_skip(lab, host, tmp_path):
     assert res["msg"].startswith("Removing driver cnet68x64.inf in the image at 'C:\\mount\\d': DismRemoveDriver failed with"
                                  " 0x80070005 ERROR_ACCESS_DENIED.")
     assert third_party(lab, tmp_path) == [("oem0.inf", "cnet68x64.inf", "1.2.3.4")]
+
+
+# ---- folder scans that meet what Windows has: access denied, MAX_PATH, junction loops ---------------
+
+def driver_tree(lab, host, *folders):
+    """C:\\tree with a copy of the lab's nic package and the given (relative) folders; returns its lab path."""
+    import shutil
+    tree = lab.windows_path(host, "C:\\tree")
+    shutil.copytree(lab.windows_path(host, "C:\\drivers\\nic"), tree / "nic")
+    for rel in folders:
+        (tree / rel).mkdir(parents=True, exist_ok=True)
+    return tree
+
+
+def test_a_folder_that_cannot_be_listed_fails_naming_it_or_is_skipped(lab, host, tmp_path):
+    import shutil
+    mount(lab, tmp_path)
+    tree = driver_tree(lab, host, "locked")
+    shutil.copytree(lab.windows_path(host, "C:\\drivers\\storage"), tree / "locked" / "storage")
+    (tree / "locked" / ".lab-access-denied").write_text("")     # the lab's stand-in for an ACL that denies listing
+    res = play(lab, tmp_path, driver(driver=["C:\\tree"], recurse=True)).task("driver").result
+    assert res["failed"] is True and res["changed"] is False
+    assert res["msg"].startswith(
+        "Adding driver C:\\tree in the image at 'C:\\mount\\d': 1 folder could not be scanned, so nothing was added (set"
+        " on_error=skip to add the others): Scanning folder 'C:\\tree\\locked': ")
+    assert "FindFirstFileW failed with 0x80070005 ERROR_ACCESS_DENIED" in res["msg"]
+    assert third_party(lab, tmp_path) == []
+    res = play(lab, tmp_path, driver(driver=["C:\\tree"], recurse=True, on_error="skip")).task("driver").result
+    assert res.get("failed") is not True and res["changed"] is True
+    assert [(d["outcome"], d["inf"], d.get("folder")) for d in res["drivers"]] == [
+        ("failed", None, "C:\\tree\\locked"), ("added", "C:\\tree\\nic\\cnet68x64.inf", None)]
+    assert "0x80070005 ERROR_ACCESS_DENIED" in res["drivers"][0]["error"]
+    assert res["warnings"][0].startswith("Skipped 1 folder that could not be scanned: Scanning folder 'C:\\tree\\locked': ")
+    assert third_party(lab, tmp_path) == [("oem0.inf", "cnet68x64.inf", "1.2.3.4")]
+
+
+def test_folders_and_infs_over_max_path_are_reported_with_skip(lab, host, tmp_path):
+    import shutil
+    mount(lab, tmp_path)
+    # C:\tree\<a>\<b>: 250 characters, so its INF's path is over 259; C:\tree\<a>\<b>\<c>: 258, so listing it
+    # (<folder>\*) takes 260.
+    a, b, c = "a" * 120, "b" * (250 - len("C:\\tree\\") - 121), "c" * 7
+    tree = driver_tree(lab, host)
+    shutil.copytree(lab.windows_path(host, "C:\\drivers\\storage"), tree / a / b)
+    (tree / a / b / c).mkdir()
+    shutil.copy(lab.windows_path(host, "C:\\drivers\\nic\\cnet68x64.inf"), tree / a / b / c)
+    long_inf, long_folder = "C:\\tree\\%s\\%s\\cstor.inf" % (a, b), "C:\\tree\\%s\\%s\\%s" % (a, b, c)
+    assert len(long_inf) == 260 and len(long_folder) == 258
+    res = play(lab, tmp_path, driver(driver=["C:\\tree"], recurse=True, on_error="skip")).task("driver").result
+    assert res.get("failed") is not True and res["changed"] is True
+    by_path = {d["inf"] or d["folder"]: d for d in res["drivers"]}
+    assert by_path["C:\\tree\\nic\\cnet68x64.inf"]["outcome"] == "added"
+    inf = by_path[long_inf]
+    assert inf["outcome"] == "failed"
+    assert inf["error"].startswith("Reading '%s': DismGetDriverInfo failed with 0x800700CE ERROR_FILENAME_EXCED_RANGE." % long_inf)
+    assert "DISM and the helper's Windows calls take paths of at most 259 characters (MAX_PATH)" in inf["error"]
+    folder = by_path[long_folder]
+    assert folder["outcome"] == "failed" and "FindFirstFileW failed with 0x80070003 ERROR_PATH_NOT_FOUND" in folder["error"]
+    assert folder["error"].endswith("Listing this folder takes a path of 260 characters, and Windows limits paths to 259"
+                                    " (MAX_PATH) for programs without long-path support: move the drivers to a folder"
+                                    " with a shorter path.")
+    assert [w.split(":", 1)[0] for w in res["warnings"]] == ["Skipped 1 folder that could not be scanned",
+                                                             "Skipped 1 driver that DISM could not add"]
+
+
+def test_a_junction_loop_is_not_followed(lab, host, tmp_path):
+    import os
+    mount(lab, tmp_path)
+    tree = driver_tree(lab, host)
+    os.symlink(tree, tree / "nic" / "back-to-top")                  # the lab's junction: a link to a folder
+    res = play(lab, tmp_path, driver(driver=["C:\\tree"], recurse=True)).task("driver").result
+    assert res.get("failed") is not True and res["changed"] is True
+    assert [(d["outcome"], d["inf"], d.get("folder")) for d in res["drivers"]] == [
+        ("added", "C:\\tree\\nic\\cnet68x64.inf", None), ("skipped", None, "C:\\tree\\nic\\back-to-top")]
+    assert res["warnings"] == [
+        "Did not follow 1 junction or symbolic link found in the driver folders (a link can point back up the tree):"
+        " C:\\tree\\nic\\back-to-top. To add the drivers a link points to, name its target folder in driver."]
+
+
+# ---- force_unsigned only matters for x64 images -------------------------------------------------------
+
+def test_force_unsigned_on_an_x86_mount_is_warned_about(lab, host, tmp_path):
+    mount(lab, tmp_path, wim="C:\\images\\win10_x86.wim")
+    res = play(lab, tmp_path, driver(driver=["C:\\drivers\\x86only"], force_unsigned=True)).task("driver").result
+    assert res["changed"] is True and res["drivers"][0]["published_name"] == "oem0.inf"
+    assert res["warnings"] == [
+        "force_unsigned=true has no effect on this image: it is an x86 image (index 1 of 'C:\\images\\win10_x86.wim'),"
+        " and DISM accepts unsigned drivers into x86 images anyway; force_unsigned only matters for x64 images."]
+
+
+def test_force_unsigned_on_an_x64_mount_is_not_warned_about(lab, host, tmp_path):
+    mount(lab, tmp_path)
+    res = play(lab, tmp_path, driver(driver=["C:\\drivers\\display"], force_unsigned=True)).task("driver").result
+    assert res["changed"] is True and not res.get("warnings")
+
+
+# ---- completed_steps after a partial failure name the INF files ----------------------------------------
+
+def test_a_partial_failure_names_the_inf_files_done_and_not_started(lab, host, tmp_path):
+    mount(lab, tmp_path)
+    lab.fault(host, "DismAddDriver", 2, "0x80070005", "Access is denied.")
+    res = play(lab, tmp_path, driver(driver=["C:\\drivers\\nic", "C:\\drivers\\nic-v13", "C:\\drivers\\storage"])).task(
+        "driver").result
+    assert res["failed"] is True and res["changed"] is True and res["hresult"] == "0x80070005"
+    assert res["completed_steps"] == ["add_driver C:\\drivers\\nic\\cnet68x64.inf"]
+    assert res["not_started_steps"] == ["add_driver C:\\drivers\\storage\\cstor.inf"]
+    assert res["msg"].startswith("Adding driver C:\\drivers\\nic, C:\\drivers\\nic-v13, C:\\drivers\\storage in the image at"
+                                 " 'C:\\mount\\d': DismAddDriver failed with 0x80070005 ERROR_ACCESS_DENIED.")
+    assert res["msg"].endswith(" Before the failure these steps completed: add_driver C:\\drivers\\nic\\cnet68x64.inf."
+                               " Not started: add_driver C:\\drivers\\storage\\cstor.inf.")
+    assert third_party(lab, tmp_path) == [("oem0.inf", "cnet68x64.inf", "1.2.3.4")]

@@ -9,6 +9,18 @@
  * (winpath.c), so the helper and DISM see the same folders.  Failures set the
  * Win32 last error both where GetLastError reads it and in errno, which is
  * where Mono's Marshal.GetLastWin32Error looks after a SetLastError P/Invoke.
+ *
+ * What Windows does that a Linux lab running as root would not (README "libLabKernel32.so"):
+ *   - MAX_PATH: the helper is not long-path aware, so a path of 260 characters or more
+ *     (CreateDirectoryW: 248) fails unless it has the \\?\ prefix (model_paths.c):
+ *     GetFileAttributesW, CreateDirectoryW, PathIsDirectoryEmptyW set
+ *     ERROR_FILENAME_EXCED_RANGE (206), FindFirstFileW sets ERROR_PATH_NOT_FOUND (3).
+ *   - Access denied: root can list any folder, so a folder holding a file named
+ *     `.lab-access-denied` stands for a folder whose ACL denies listing:
+ *     FindFirstFileW inside it fails with ERROR_ACCESS_DENIED (5).
+ *   - Junctions and symbolic links: a symbolic link is reported as a reparse point,
+ *     FILE_ATTRIBUTE_REPARSE_POINT (0x400) with FILE_ATTRIBUTE_DIRECTORY for a link to a
+ *     folder, dwReserved0 = IO_REPARSE_TAG_SYMLINK, and GetFileAttributesW does not follow it.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -16,9 +28,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <wctype.h>
 #include "kernel32_lab.h"
 #include "lab.h"
+#include "model_paths.h"
 
 #define FILE_ATTRIBUTE_DIRECTORY 0x10u
 #define FILE_ATTRIBUTE_NORMAL    0x80u
@@ -30,6 +44,10 @@
 #define ERROR_INVALID_PARAMETER  87u
 #define ERROR_INVALID_NAME       123u
 #define ERROR_ALREADY_EXISTS     183u
+#define FILE_ATTRIBUTE_REPARSE_POINT 0x400u
+#define IO_REPARSE_TAG_SYMLINK   0xA000000Cu
+#define CREATE_DIRECTORY_MAX     248u   /* CreateDirectoryW's documented limit (MAX_PATH - 12) */
+#define ACCESS_DENIED_MARKER     ".lab-access-denied"
 
 static void set_error(DWORD code)
 {
@@ -37,11 +55,18 @@ static void set_error(DWORD code)
     errno = (int)code;
 }
 
-/* The lab path for a Windows path, or NULL with the last error set. */
-static char *translate(const WCHAR *win)
+/* The lab path for a Windows path, or NULL with the last error set.  A path of `limit`
+ * characters or more (the terminator included) without the \\?\ prefix fails with
+ * ERROR_FILENAME_EXCED_RANGE, as for a process without long-path opt-in. */
+static char *translate(const WCHAR *win, size_t limit)
 {
     char *utf8 = win ? u16_to_utf8(win) : NULL;
     char *lab = NULL;
+    if (utf8 && win32_path_too_long(utf8, limit)) {
+        free(utf8);
+        set_error(LAB_ERROR_FILENAME_EXCED);
+        return NULL;
+    }
     if (!utf8 || winpath_to_lab(utf8, &lab) != LAB_S_OK) {
         free(utf8);
         free(lab);
@@ -64,14 +89,25 @@ static DWORD missing_error(const char *lab)
     return code;
 }
 
+/* A symbolic link is a reparse point of its own (not followed); a link to a folder is a
+ * directory too, and a link whose target is gone is a plain reparse point. */
+static DWORD link_attributes(const char *lab)
+{
+    struct stat target;
+    return FILE_ATTRIBUTE_REPARSE_POINT |
+           (stat(lab, &target) == 0 && S_ISDIR(target.st_mode) ? FILE_ATTRIBUTE_DIRECTORY : 0);
+}
+
 DWORD WINAPI GetFileAttributesW(const WCHAR *name)
 {
-    char *lab = translate(name);
+    char *lab = translate(name, LAB_MAX_PATH);
     if (!lab)
         return INVALID_FILE_ATTRIBUTES;
     struct stat st;
     DWORD result = INVALID_FILE_ATTRIBUTES;
-    if (stat(lab, &st) == 0)
+    if (lstat(lab, &st) == 0 && S_ISLNK(st.st_mode))
+        result = link_attributes(lab);
+    else if (stat(lab, &st) == 0)
         result = S_ISDIR(st.st_mode) ? FILE_ATTRIBUTE_DIRECTORY : FILE_ATTRIBUTE_NORMAL;
     else
         set_error(errno == EACCES ? ERROR_ACCESS_DENIED : missing_error(lab));
@@ -82,7 +118,7 @@ DWORD WINAPI GetFileAttributesW(const WCHAR *name)
 BOOL WINAPI CreateDirectoryW(const WCHAR *name, LPSECURITY_ATTRIBUTES attrs)
 {
     (void)attrs;
-    char *lab = translate(name);
+    char *lab = translate(name, CREATE_DIRECTORY_MAX);
     if (!lab)
         return FALSE;
     BOOL ok = mkdir(lab, 0755) == 0;
@@ -94,7 +130,7 @@ BOOL WINAPI CreateDirectoryW(const WCHAR *name, LPSECURITY_ATTRIBUTES attrs)
 
 BOOL WINAPI PathIsDirectoryEmptyW(const WCHAR *name)
 {
-    char *lab = translate(name);
+    char *lab = translate(name, LAB_MAX_PATH);
     if (!lab)
         return FALSE;
     BOOL empty = lab_dir_is_empty(lab) == 1;
@@ -230,6 +266,11 @@ static int is_drive_root(const char *lab_dir)
 /* Lists the matches of `pattern` in `lab_dir`; 0, or a Win32 error. */
 static DWORD list_matches(const char *lab_dir, const char *pattern, find_state *f)
 {
+    char *marker = lab_strdup_printf("%s/%s", lab_dir, ACCESS_DENIED_MARKER);
+    int denied = marker && access(marker, F_OK) == 0;
+    free(marker);
+    if (denied)
+        return ERROR_ACCESS_DENIED;   /* the lab's stand-in for an ACL that denies listing */
     DIR *d = opendir(lab_dir);
     if (!d)
         return errno == EACCES ? ERROR_ACCESS_DENIED : ERROR_PATH_NOT_FOUND;
@@ -241,12 +282,13 @@ static DWORD list_matches(const char *lab_dir, const char *pattern, find_state *
         if ((dots && root) || !name_matches(pattern, e->d_name))
             continue;
         char *full = lab_strdup_printf("%s/%s", lab_dir, e->d_name);
-        struct stat st;
-        if (!full || stat(full, &st) != 0) {
+        struct stat st, own;
+        if (!full || lstat(full, &own) != 0 || stat(full, &st) != 0) {
             free(full);
             continue;   /* a dangling link or a file removed meanwhile */
         }
         free(full);
+        int link = S_ISLNK(own.st_mode);
         if (f->count == cap) {
             cap = cap ? cap * 2 : 16;
             find_entry *grown = realloc(f->items, cap * sizeof(*grown));
@@ -264,7 +306,9 @@ static DWORD list_matches(const char *lab_dir, const char *pattern, find_state *
         f->count++;
         x->attrs = S_ISDIR(st.st_mode) ? FILE_ATTRIBUTE_DIRECTORY
                  : (st.st_mode & 0222) ? FILE_ATTRIBUTE_NORMAL : FILE_ATTRIBUTE_READONLY;
-        x->size = S_ISDIR(st.st_mode) ? 0 : (uint64_t)st.st_size;
+        if (link)   /* a reparse point; NORMAL is only ever alone */
+            x->attrs = (x->attrs & ~FILE_ATTRIBUTE_NORMAL) | FILE_ATTRIBUTE_REPARSE_POINT;
+        x->size = S_ISDIR(st.st_mode) || link ? 0 : (uint64_t)st.st_size;
         x->ctime_ = st.st_ctim;
         x->atime_ = st.st_atim;
         x->mtime_ = st.st_mtim;
@@ -293,6 +337,8 @@ static void fill_find_data(const find_entry *x, LPWIN32_FIND_DATAW data)
     data->ftLastWriteTime = filetime(x->mtime_);
     data->nFileSizeHigh = (DWORD)(x->size >> 32);
     data->nFileSizeLow = (DWORD)x->size;
+    if (x->attrs & FILE_ATTRIBUTE_REPARSE_POINT)
+        data->dwReserved0 = IO_REPARSE_TAG_SYMLINK;
     size_t units = utf8_to_u16(x->name, NULL);
     WCHAR *w = malloc(units * sizeof(WCHAR));
     if (w) {
@@ -314,6 +360,11 @@ HANDLE WINAPI FindFirstFileW(const WCHAR *pattern, LPWIN32_FIND_DATAW data)
         set_error(ERROR_INVALID_NAME);
         return INVALID_HANDLE_VALUE;
     }
+    if (win32_path_too_long(utf8, LAB_MAX_PATH)) {
+        free(utf8);
+        set_error(ERROR_PATH_NOT_FOUND);   /* FindFirstFileW's error for a path over MAX_PATH */
+        return INVALID_HANDLE_VALUE;
+    }
     /* The folder part is translated like any path; only the last component may have wildcards. */
     char *sep = utf8 + strlen(utf8);
     while (sep > utf8 && sep[-1] != '\\' && sep[-1] != '/')
@@ -333,7 +384,8 @@ HANDLE WINAPI FindFirstFileW(const WCHAR *pattern, LPWIN32_FIND_DATAW data)
         err = 8;
     else if (!last[0])
         err = ERROR_FILE_NOT_FOUND;                      /* "C:\dir\" names no file */
-    else if (strpbrk(dir_win, "*?") || winpath_to_lab(dir_win, &lab) != LAB_S_OK)
+    else if (strpbrk(dir_win + (lab_path_is_extended(dir_win) ? 4 : 0), "*?") ||   /* \\?\ is no wildcard */
+             winpath_to_lab(dir_win, &lab) != LAB_S_OK)
         err = ERROR_INVALID_NAME;
     else if (!lab_is_dir(lab))
         err = ERROR_PATH_NOT_FOUND;

@@ -35,6 +35,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "lab.h"
+#include "model_paths.h"
 #include "model_state.h"
 
 static HRESULT check_offline_writable(const lab_session *s, const char *func)
@@ -245,7 +246,7 @@ HRESULT drivers_add(const lab_session *s, const char *path, int force_unsigned)
     lab_store st = { 0 };
     int fd = -1;
     if (hr == LAB_S_OK)
-        hr = winpath_to_lab(path, &lab);
+        hr = dism_path_to_lab("DriverPath", path, &lab);
     if (hr == LAB_S_OK && access(lab, F_OK) != 0)
         hr = image_missing(lab, path);
     if (hr == LAB_S_OK)

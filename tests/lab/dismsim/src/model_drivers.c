@@ -39,6 +39,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 #include "lab.h"
+#include "model_paths.h"
 #include "model_state.h"
 
 static const struct { const char *name, *description; } class_table[] = {
@@ -398,7 +399,7 @@ HRESULT drivers_info(const lab_session *s, const char *path, lab_driver_pkg *pkg
             inf_keep_arch(inf, st.arch);   /* rule 3: only what the image can use */
     } else if (hr == LAB_S_OK) {
         char *lab = NULL;
-        hr = winpath_to_lab(path, &lab);
+        hr = dism_path_to_lab("DriverPath", path, &lab);
         if (hr == LAB_S_OK && access(lab, F_OK) != 0)
             hr = is_bare_name(path)
                  ? lab_fail(LAB_E_FILE_NOT_FOUND, "%s is neither a published driver name in the image's driver "

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "lab.h"
+#include "model_paths.h"
 
 #define E_PARENT_DISABLED LAB_HR(0xC004000D)
 
@@ -130,7 +131,12 @@ HRESULT features_enable(lab_session *s, const lab_enable_args *a, lab_progress *
     size_t n = 0;
     char *want = NULL;
     p->total = 1000;
-    HRESULT hr = features_open(s, &c, &fd);
+    HRESULT hr = LAB_S_OK;
+    for (size_t i = 0; hr == LAB_S_OK && i < a->source_count; i++)
+        hr = dism_check_path("A SourcePaths entry", a->sources[i]);
+    if (hr != LAB_S_OK)
+        return hr;
+    hr = features_open(s, &c, &fd);
     if (hr == LAB_S_OK)
         hr = features_check_package(&c, a->identifier, a->package_kind, &not_added);
     if (hr == LAB_S_OK && not_added) {

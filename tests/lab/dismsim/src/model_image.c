@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <wimlib.h>
 #include "lab.h"
+#include "model_paths.h"
 #include "model_state.h"
 
 #define ARCH_UNKNOWN 0xFFFF   /* PROCESSOR_ARCHITECTURE_UNKNOWN */
@@ -207,7 +208,7 @@ HRESULT image_read_info(const char *win_path, lab_image **out, size_t *count)
     *out = NULL;
     *count = 0;
     char *lab = NULL;
-    HRESULT hr = winpath_to_lab(win_path, &lab);
+    HRESULT hr = dism_path_to_lab("ImageFilePath", win_path, &lab);
     if (hr != LAB_S_OK)
         return hr;
     struct stat st;

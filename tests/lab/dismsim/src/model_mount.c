@@ -30,6 +30,7 @@
 #include <unistd.h>
 #include <wimlib.h>
 #include "lab.h"
+#include "model_paths.h"
 #include "model_state.h"
 
 #define MOUNT_FLAGS (DISM_MOUNT_READONLY | DISM_MOUNT_OPTIMIZE | DISM_MOUNT_CHECK_INTEGRITY)
@@ -234,7 +235,11 @@ HRESULT mount_image(const lab_mount_args *a, lab_progress *p)
     int lock = -1, extracting = 0;
     unsigned index = 0;
     p->total = MOUNT_TOTAL;
-    hr = winpath_to_lab(a->image_path, &image);
+    hr = dism_check_path("ImageFilePath", a->image_path);
+    if (hr == LAB_S_OK)
+        hr = dism_check_path("MountPath", a->mount_path);
+    if (hr == LAB_S_OK)
+        hr = winpath_to_lab(a->image_path, &image);
     if (hr == LAB_S_OK)
         hr = check_image_file(image, a);
     if (hr == LAB_S_OK)

@@ -12,6 +12,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include "lab.h"
+#include "model_paths.h"
 #include "model_state.h"
 
 pthread_mutex_t lab_state_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -51,6 +52,10 @@ HRESULT process_initialize(int log_level, const char *log_path, const char *scra
         hr = lab_fail(LAB_E_ALREADY_INIT, "DismInitialize was already called in this process; call DismShutdown first.");
     else if (log_level < LAB_LOG_ERROR || log_level > LAB_LOG_INFO)
         hr = lab_fail(LAB_E_INVALIDARG, "LogLevel %d is not a DismLogLevel value.", log_level);
+    if (hr == LAB_S_OK)
+        hr = dism_check_path("LogFilePath", log_path);
+    if (hr == LAB_S_OK)
+        hr = dism_check_path("ScratchDirectory", scratch);
     if (hr == LAB_S_OK)
         hr = check_scratch(scratch);
     if (hr == LAB_S_OK)

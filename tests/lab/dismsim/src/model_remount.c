@@ -17,6 +17,7 @@
  */
 #include <stdlib.h>
 #include "lab.h"
+#include "model_paths.h"
 
 static HRESULT invalid(const lab_mount *m)
 {
@@ -32,7 +33,7 @@ HRESULT remount_image(const char *mount_path)
     lab_mount *list = NULL;
     size_t n = 0;
     int lock = -1, at = -1;
-    HRESULT hr = winpath_to_lab(mount_path, &folder);
+    HRESULT hr = dism_path_to_lab("MountPath", mount_path, &folder);
     if (hr == LAB_S_OK)
         hr = mounts_lock(&lock);
     if (hr == LAB_S_OK)

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "lab.h"
+#include "model_paths.h"
 #include "model_state.h"
 
 #define ONLINE_IMAGE "DISM_{53BFAE52-B167-4E2F-A258-0A37B57FF845}"
@@ -82,19 +83,29 @@ static HRESULT resolve_online(lab_session *s)
 
 static HRESULT resolve_offline(lab_session *s, const char *image_path, const char *windows_dir)
 {
-    HRESULT hr = winpath_to_lab(image_path, &s->image_root);
-    if (hr != LAB_S_OK)
+    char *joined = lab_strdup_printf("%s\\%s", image_path, windows_dir ? windows_dir : "Windows");
+    if (!joined)
+        return lab_fail(LAB_E_OUTOFMEMORY, NULL);
+    HRESULT hr = dism_path_to_lab("ImagePath", image_path, &s->image_root);
+    if (hr == LAB_S_OK)
+        hr = dism_check_path("The Windows directory (ImagePath\\WindowsDirectory)", joined);
+    if (hr != LAB_S_OK) {
+        free(joined);
         return hr;
-    if (!lab_is_dir(s->image_root))
+    }
+    if (!lab_is_dir(s->image_root)) {
+        free(joined);
         return lab_fail(LAB_E_PATH_NOT_FOUND, "The image path is not an existing directory (%s).", image_path);
+    }
     char *online = online_root_lab();
     int is_running_os = online && winpath_same_file(online, s->image_root);
     free(online);
-    if (is_running_os)
+    if (is_running_os) {
+        free(joined);
         return lab_fail(LAB_E_MUST_BE_ONLINE, "%s is the running operating system; use DISM_ONLINE_IMAGE.", image_path);
+    }
     /* WindowsDirectory is relative to ImagePath; translate the joined path. */
-    char *joined = lab_strdup_printf("%s\\%s", image_path, windows_dir ? windows_dir : "Windows");
-    hr = joined ? winpath_to_lab(joined, &s->windows_dir) : lab_fail(LAB_E_OUTOFMEMORY, NULL);
+    hr = winpath_to_lab(joined, &s->windows_dir);
     if (hr == LAB_S_OK && !lab_is_dir(s->windows_dir))
         hr = lab_fail(LAB_E_PATH_NOT_FOUND, "No Windows directory was found in the image (%s).", joined);
     free(joined);

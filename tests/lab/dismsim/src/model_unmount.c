@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "lab.h"
+#include "model_paths.h"
 #include "model_state.h"
 
 #define UNMOUNT_TOTAL 1000
@@ -115,7 +116,7 @@ HRESULT unmount_image(const char *mount_path, DWORD flags, lab_progress *p)
     char *folder = NULL;
     int lock = -1;
     if (hr == LAB_S_OK)
-        hr = winpath_to_lab(mount_path, &folder);
+        hr = dism_path_to_lab("MountPath", mount_path, &folder);
     if (hr == LAB_S_OK)
         hr = mounts_lock(&lock);
     if (hr == LAB_S_OK)

@@ -62,7 +62,7 @@ def test_new_version_is_added_and_reports_the_version_there():
     assert plan.operations[0]["all"] is True
     assert plan.operations[0]["expect"] == {"key": ["published_name", "version"], "value": INSTALLED}
     assert plan.operations[1:] == [{"op": "add_driver", "path": "C:\\drivers\\nic-v13\\cnet68x64.inf", "force_unsigned": False,
-                                    "continue_on_error": False}]
+                                    "continue_on_error": False, "step": "add_driver C:\\drivers\\nic-v13\\cnet68x64.inf"}]
 
 
 def test_the_same_release_twice_in_one_task_is_added_once():
@@ -158,3 +158,128 @@ def test_outcome_after_apply_takes_published_names_and_failures():
     outcomes = D.present_outcome(plan, results, after, "log")
     assert [(d["outcome"], d["published_name"]) for d in outcomes] == [("failed", None), ("added", "oem2.inf")]
     assert outcomes[0]["error"].startswith("Adding 'C:\\d\\cdisp.inf': DismAddDriver failed with 0x800B0100")
+
+
+# ---- steps: what completed_steps / not_started_steps name after a partial failure ------------------
+
+def test_every_add_names_its_inf_in_its_step():
+    disp = package("cdisp.inf", provider="Contoso Graphics", cls="Display")
+    newer = package("cnet68x64.inf", version="1.3.0.0")
+    infos = [info("C:\\drivers\\display\\cdisp.inf", disp), info("C:\\drivers\\nic-v13\\cnet68x64.inf", newer)]
+    plan = D.plan_present(req("C:\\drivers", recurse=True), INSTALLED, infos, "log")
+    writes = [op for op in plan.operations if "expect" not in op]
+    assert [op["step"] for op in writes] == [
+        "add_driver C:\\drivers\\display\\cdisp.inf", "add_driver C:\\drivers\\nic-v13\\cnet68x64.inf"]
+    assert "step" not in plan.operations[0]          # the precondition is a read, not a step
+
+
+def test_every_removal_names_the_published_name_and_the_inf_in_its_step():
+    two = INSTALLED + [package("cnet68x64.inf", version="1.3.0.0", published="oem2.inf")]
+    plan = D.plan_absent(req("cnet68x64.inf", state="absent"), two, [], "log")
+    assert [op["step"] for op in plan.operations[1:]] == [
+        "remove_driver oem0.inf (cnet68x64.inf 1.2.3.4)", "remove_driver oem2.inf (cnet68x64.inf 1.3.0.0)"]
+    assert [op["published_name"] for op in plan.operations[1:]] == ["oem0.inf", "oem2.inf"]
+
+
+# ---- folder scans: folders that cannot be listed, junctions and symbolic links ---------------------
+
+DENIED = {"hresult": 0x80070005 - (1 << 32), "function": "FindFirstFileW", "message": None}
+NOT_FOUND = {"hresult": 0x80070003 - (1 << 32), "function": "FindFirstFileW", "message": None}
+
+
+def folder(path, error=None, top="C:\\drivers"):
+    return {"path": path, "folder": top, "kind": "folder", "ok": False, "package": None, "drivers": None,
+            "error": DENIED if error is None else error}
+
+
+def link(path, top="C:\\drivers"):
+    return {"path": path, "folder": top, "kind": "reparse_point", "ok": False, "package": None, "drivers": None, "error": None}
+
+
+def nic_v13():
+    return info("C:\\drivers\\nic-v13\\cnet68x64.inf", package("cnet68x64.inf", version="1.3.0.0"))
+
+
+def test_a_folder_that_cannot_be_listed_fails_the_task_naming_it():
+    with pytest.raises(TaskRefused) as e:
+        D.plan_present(req("C:\\drivers", recurse=True), INSTALLED, [folder("C:\\drivers\\locked"), nic_v13()], "log")
+    assert str(e.value).startswith(
+        "1 folder could not be scanned, so nothing was added (set on_error=skip to add the others): Scanning folder"
+        " 'C:\\drivers\\locked': ")
+    assert "0x80070005 ERROR_ACCESS_DENIED" in str(e.value) and "FindFirstFileW" in str(e.value)
+
+
+def test_unreadable_infs_and_folders_are_counted_apart():
+    infos = [folder("C:\\drivers\\locked"), info("C:\\drivers\\bad.inf", error=BAD_INF), nic_v13()]
+    with pytest.raises(TaskRefused) as e:
+        D.plan_present(req("C:\\drivers", recurse=True), INSTALLED, infos, "log")
+    assert str(e.value).startswith("1 INF file could not be read and 1 folder could not be scanned, so nothing was added")
+
+
+def test_with_skip_a_failed_folder_is_an_entry_and_the_others_are_added():
+    plan = D.plan_present(req("C:\\drivers", recurse=True, on_error="skip"), INSTALLED,
+                          [folder("C:\\drivers\\locked"), nic_v13()], "log")
+    assert [(d["outcome"], d["inf"], d.get("folder")) for d in plan.result["drivers"]] == [
+        ("failed", None, "C:\\drivers\\locked"), ("added", "C:\\drivers\\nic-v13\\cnet68x64.inf", None)]
+    assert [op["path"] for op in plan.operations[1:]] == ["C:\\drivers\\nic-v13\\cnet68x64.inf"]
+    warnings = D.skipped_warnings(plan.result["drivers"], applied=False)
+    assert len(warnings) == 1 and warnings[0].startswith(
+        "Skipped 1 folder that could not be scanned: Scanning folder 'C:\\drivers\\locked': ")
+
+
+def test_a_folder_over_max_path_says_so():
+    deep = "C:\\drivers\\" + "\\".join(["d" * 60] * 4)
+    deep += "e" * (257 - len(deep))                               # 257 characters: <folder>\\* is 259, which fits
+    assert "MAX_PATH" not in D.plan_present(req("C:\\drivers", recurse=True, on_error="skip"), INSTALLED,
+                                            [folder(deep, NOT_FOUND)], "log").result["drivers"][0]["error"]
+    deeper = deep + "e"                                           # <folder>\\* is 260
+    entry = D.plan_present(req("C:\\drivers", recurse=True, on_error="skip"), INSTALLED, [folder(deeper, NOT_FOUND)],
+                           "log").result["drivers"][0]
+    assert entry["outcome"] == "failed" and "0x80070003 ERROR_PATH_NOT_FOUND" in entry["error"]
+    assert entry["error"].endswith(
+        "Listing this folder takes a path of 260 characters, and Windows limits paths to 259 (MAX_PATH) for programs"
+        " without long-path support: move the drivers to a folder with a shorter path.")
+
+
+def test_links_are_skipped_never_failures_and_warned_about():
+    plan = D.plan_present(req("C:\\drivers", recurse=True), INSTALLED, [link("C:\\drivers\\loop"), nic_v13()], "log")
+    assert [(d["outcome"], d.get("folder")) for d in plan.result["drivers"]] == [
+        ("skipped", "C:\\drivers\\loop"), ("added", None)]
+    assert D.not_followed_warning(plan.result["drivers"]) == (
+        "Did not follow 1 junction or symbolic link found in the driver folders (a link can point back up the tree):"
+        " C:\\drivers\\loop. To add the drivers a link points to, name its target folder in driver.")
+    assert D.skipped_warnings(plan.result["drivers"], applied=False) == []
+
+
+def test_a_tree_of_links_only_has_no_inf_and_says_why():
+    with pytest.raises(TaskRefused) as e:
+        D.plan_present(req("C:\\drivers", recurse=True), INSTALLED, [link("C:\\drivers\\loop")], "log")
+    assert str(e.value) == ("no .inf file found in 'C:\\drivers'; junctions and symbolic links are not followed:"
+                            " C:\\drivers\\loop")
+
+
+def test_a_named_folder_that_cannot_be_listed_is_still_a_folder_for_absent():
+    with pytest.raises(TaskRefused, match="not the folder 'C:\\\\drivers\\\\locked'"):
+        D.plan_absent(req("C:\\drivers\\locked", state="absent"), INSTALLED, [folder("C:\\drivers\\locked")], "log")
+
+
+# ---- force_unsigned and the image's architecture --------------------------------------------------
+
+X86_MOUNT = {"image_file_path": "C:\\images\\win10_x86.wim", "image_index": 1, "architecture": 0}
+
+
+def test_force_unsigned_on_an_x86_image_is_warned_about():
+    assert D.force_unsigned_warning(req("C:\\d", force_unsigned=True), X86_MOUNT) == (
+        "force_unsigned=true has no effect on this image: it is an x86 image (index 1 of 'C:\\images\\win10_x86.wim'),"
+        " and DISM accepts unsigned drivers into x86 images anyway; force_unsigned only matters for x64 images.")
+
+
+@pytest.mark.parametrize("request_, image", [
+    (req("C:\\d", force_unsigned=True), dict(X86_MOUNT, architecture=9)),     # x64: it matters
+    (req("C:\\d", force_unsigned=True), None),                                # not a mount: unknown, say nothing
+    (req("C:\\d", force_unsigned=True), dict(X86_MOUNT, architecture=None)),  # index not found in the file
+    (req("C:\\d", force_unsigned=False), X86_MOUNT),
+    (req("oem1.inf", state="absent", force_unsigned=True), X86_MOUNT),
+])
+def test_force_unsigned_is_not_warned_about_otherwise(request_, image):
+    assert D.force_unsigned_warning(request_, image) is None
