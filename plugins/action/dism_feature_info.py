@@ -20,7 +20,8 @@ class ActionModule(DismActionBase):
         return "Listing the features of %s" % describe_target(params)
 
     def read(self, params: dict[str, t.Any]) -> dict[str, t.Any]:
-        return dism_request(params, [features_read(params.get("name"), params.get("package_name"))], target_of(params))
+        read = features_read(params.get("name"), params.get("package_name"), params.get("details"))
+        return dism_request(params, [read], target_of(params))
 
     def plan(self, params: dict[str, t.Any], read: HelperCall) -> Plan:
         features = select_features(self.value(params, read, 0) or [], params.get("name"))

@@ -23,10 +23,12 @@ namespace ansible_collections.winimaging.dism.plugins.module_utils._DismHelper
             table.Writes("disable_feature", OpDisableFeature);
         }
 
-        // get_features: package_name, details (names), all_details, ancestors (bool) -> list of
-        // {name, state} (DismGetFeatures). Entries named in 'details' (case-insensitively), or every
+        // get_features: package_name, details (names), details_match (patterns), all_details,
+        // ancestors (bool) -> list of {name, state} (one DismGetFeatures). Entries named in 'details'
+        // (case-insensitively), matching a 'details_match' pattern (case-insensitive wildcards: * any
+        // run, ? one character, [abc] [a-z] [!abc] one of / none of, as Python's fnmatch), or every
         // entry with 'all_details', and with 'ancestors' their parents' chains, also carry
-        // DismGetFeatureInfo and DismGetFeatureParent data.
+        // DismGetFeatureInfo and DismGetFeatureParent data: two more DISM calls per detailed entry.
         private static object OpGetFeatures(OperationContext context, IDictionary args)
         {
             uint session = context.Session;
@@ -55,11 +57,14 @@ namespace ansible_collections.winimaging.dism.plugins.module_utils._DismHelper
             }
 
             Queue<string> pending = new Queue<string>(details);
-            if (Args.GetBool(args, "all_details", false))
+            bool allDetails = Args.GetBool(args, "all_details", false);
+            string[] patterns = Args.GetStringList(args, "details_match") ?? new string[0];
+            foreach (Hashtable entry in list)
             {
-                foreach (Hashtable entry in list)
+                string name = (string)entry["name"];
+                if (allDetails || MatchesAny(name, patterns))
                 {
-                    pending.Enqueue((string)entry["name"]);
+                    pending.Enqueue(name);
                 }
             }
             while (pending.Count > 0)
@@ -85,6 +90,18 @@ namespace ansible_collections.winimaging.dism.plugins.module_utils._DismHelper
                 }
             }
             return list;
+        }
+
+        private static bool MatchesAny(string name, string[] patterns)
+        {
+            foreach (string pattern in patterns)
+            {
+                if (Wildcard.IsMatch(name, pattern))
+                {
+                    return true;
+                }
+            }
+            return false;
         }
 
         // get_feature_info: name, package_name -> {name, state, display_name, description, restart,
@@ -191,6 +208,97 @@ namespace ansible_collections.winimaging.dism.plugins.module_utils._DismHelper
             GC.KeepAlive(progress);
             context.Check(hr, "DismDisableFeature");
             return null;
+        }
+    }
+
+    // Case-insensitive wildcard matching with the rules of Python's fnmatch, which the controller
+    // uses on the same names (plugin_utils/_features.py select_features): * any run, ? one
+    // character, [...] one character of a set (ranges a-z, ! first negates; an unclosed [ is a
+    // literal). Iterative: the last * is retried one character further on a mismatch.
+    internal static class Wildcard
+    {
+        public static bool IsMatch(string text, string pattern)
+        {
+            int t = 0, p = 0, starP = -1, starT = 0;
+            while (t < text.Length)
+            {
+                int next = p < pattern.Length && pattern[p] != '*' ? MatchOne(pattern, p, text[t]) : -1;
+                if (next >= 0)
+                {
+                    p = next;
+                    t++;
+                }
+                else if (p < pattern.Length && pattern[p] == '*')
+                {
+                    starP = p++;
+                    starT = t;
+                }
+                else if (starP >= 0)
+                {
+                    p = starP + 1;
+                    t = ++starT;
+                }
+                else
+                {
+                    return false;
+                }
+            }
+            while (p < pattern.Length && pattern[p] == '*')
+            {
+                p++;
+            }
+            return p == pattern.Length;
+        }
+
+        // The pattern position after the element at p if it matches c, else -1.
+        private static int MatchOne(string pattern, int p, char c)
+        {
+            char folded = Char.ToUpperInvariant(c);
+            if (pattern[p] == '?')
+            {
+                return p + 1;
+            }
+            if (pattern[p] == '[')
+            {
+                int end = p + 1;
+                if (end < pattern.Length && pattern[end] == '!')
+                {
+                    end++;
+                }
+                if (end < pattern.Length && pattern[end] == ']')
+                {
+                    end++;
+                }
+                while (end < pattern.Length && pattern[end] != ']')
+                {
+                    end++;
+                }
+                if (end < pattern.Length)
+                {
+                    int i = p + 1;
+                    bool negate = pattern[i] == '!';
+                    if (negate)
+                    {
+                        i++;
+                    }
+                    bool found = false;
+                    for (; i < end; i++)
+                    {
+                        if (i + 2 < end && pattern[i + 1] == '-')
+                        {
+                            char low = Char.ToUpperInvariant(pattern[i]), high = Char.ToUpperInvariant(pattern[i + 2]);
+                            found |= low <= folded && folded <= high;
+                            i += 2;
+                        }
+                        else
+                        {
+                            found |= Char.ToUpperInvariant(pattern[i]) == folded;
+                        }
+                    }
+                    return found != negate ? end + 1 : -1;
+                }
+            }
+            return Char.ToUpperInvariant(pattern[p]) == folded ? p + 1 : -1;
         }
     }
 }

@@ -14,6 +14,10 @@ version_added: 0.1.0
 description:
   - Lists the optional features of the running Windows or of an offline image, with state, display
     name, description, restart type and parent features, read through the DISM API in one session.
+  - Names and states of every feature come from one C(DismGetFeatures) call, whatever the number of names
+    and wildcards. The other fields (the details) cost two more DISM calls per feature
+    (C(DismGetFeatureInfo) and C(DismGetFeatureParent)), and each DISM call can take about a second on
+    Windows, so by default they are read only for the features named without a wildcard; see O(details).
   - Never changes anything.
 options:
   name:
@@ -26,6 +30,17 @@ options:
     description:
       - Only the features of this package.
     type: str
+  details:
+    description:
+      - Whether to read the details of each feature returned (RV(features[].display_name), RV(features[].description),
+        RV(features[].restart), RV(features[].parents), RV(features[].custom_properties)), two DISM calls per feature.
+      - V(true) reads them for every feature returned, those matched by a wildcard or, without O(name), every
+        feature of the image.
+      - V(false) reads none; each feature has its name and state, and its details are V(null).
+      - When not set, the details are read for the features O(name) lists without a wildcard (C(*), C(?), C([)),
+        and not for those matched only by a wildcard nor when O(name) is not set (their details are V(null)).
+    type: bool
+    version_added: 0.2.0
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
@@ -66,10 +81,15 @@ EXAMPLES = r"""
   ansible.builtin.debug:
     msg: "{{ iis.features | selectattr('state', 'equalto', 'enabled') | map(attribute='name') | list }}"
 
-- name: Is .NET 3.5 available without a source on this server?
+- name: Is .NET 3.5 available without a source on this server? (a plain name, so with its details)
   winimaging.dism.dism_feature_info:
     name: NetFx3
   register: netfx3
+
+- name: Every feature with its display name, description and parents (two more DISM calls per feature)
+  winimaging.dism.dism_feature_info:
+    details: true
+  register: all_features
 """
 
 RETURN = r"""
@@ -90,20 +110,24 @@ features:
       type: str
       sample: disabled
     display_name:
-      description: The display name.
+      description:
+        - The display name.
+        - V(null) when the feature's details were not read (see O(details)), like the other details below.
       type: str
     description:
-      description: The description.
+      description: The description; V(null) when the details were not read.
       type: str
     restart:
-      description: Whether changing the feature needs a restart, C(no), C(possible) or C(required).
+      description:
+        - Whether changing the feature needs a restart, C(no), C(possible) or C(required).
+        - V(null) when the details were not read.
       type: str
     parents:
-      description: The feature's parent features.
+      description: The feature's parent features; V(null) when the details were not read.
       type: list
       elements: str
     custom_properties:
-      description: DISM's custom properties of the feature (name, value, path), often empty.
+      description: DISM's custom properties of the feature (name, value, path), often empty; V(null) when the details were not read.
       type: list
       elements: dict
 """

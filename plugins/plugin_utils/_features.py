@@ -156,8 +156,11 @@ def plan_features(request: FeatureRequest, features: list[dict[str, t.Any]]) -> 
         # A restart can only be needed online; offline changes finish when the image boots.
         "reboot_required": request.online and any(e.get("restart") == RestartType.REQUIRED for e in changing),
     }
+    # The diff shows every feature the task changes: the parents include_parent enables too.
+    parents = [by_name.get(name, {"name": name, "state": known_states.get(name)}) for name in parents_enabled]
+    predicted.update({p["name"]: _predicted_state(request, p) for p in parents})
     diff = {
-        "before": {"features": {e["name"]: state_name(e["state"]) for e in wanted}},
+        "before": {"features": {e["name"]: state_name(e["state"]) for e in wanted + parents}},
         "after": {"features": {n: state_name(s) for n, s in predicted.items()}},
     }
     if not changing:
@@ -217,13 +220,20 @@ def apply_outcome(plan: Plan, desired: str, after: list[dict[str, t.Any]]) -> di
 _WILDCARDS = set("*?[")
 
 
-def features_read(patterns: list[str] | None, package_name: str | None) -> dict[str, t.Any]:
-    """dism_feature_info's read: details only for plain names, for every feature with wildcards or none."""
+def features_read(patterns: list[str] | None, package_name: str | None, details: bool | None = None) -> dict[str, t.Any]:
+    """dism_feature_info's read: one DismGetFeatures (names and states), plus DismGetFeatureInfo and
+    DismGetFeatureParent for the features whose details are wanted: with details=None the features
+    named without a wildcard, with True every matching feature, with False none."""
     operation: dict[str, t.Any] = {"op": "get_features", "package_name": package_name}
-    if patterns and not any(_WILDCARDS & set(p) for p in patterns):
-        operation["details"] = patterns
-    else:
-        operation["all_details"] = True
+    if details is None:
+        plain = [p for p in patterns or [] if not _WILDCARDS & set(p)]
+        if plain:
+            operation["details"] = plain
+    elif details:
+        if patterns:
+            operation["details_match"] = list(patterns)
+        else:
+            operation["all_details"] = True
     return operation
 
 
@@ -235,14 +245,20 @@ def select_features(features: list[dict[str, t.Any]], patterns: list[str] | None
     return [f for f in features if any(fnmatch.fnmatchcase(f["name"].casefold(), p) for p in folded)]
 
 
+DETAIL_FIELDS = ("display_name", "description", "restart", "parents", "custom_properties")
+
+
 def feature_facts(entry: dict[str, t.Any]) -> dict[str, t.Any]:
-    """dism_feature_info's view of one feature."""
-    return {
-        "name": entry["name"],
-        "state": state_name(entry["state"]),
-        "display_name": entry.get("display_name"),
-        "description": entry.get("description"),
-        "restart": enum_name(RESTART_TYPES, entry.get("restart")),
-        "parents": [p["name"] for p in entry.get("parents") or []],
-        "custom_properties": entry.get("custom_properties") or [],
-    }
+    """dism_feature_info's view of one feature: the details are null when they were not read."""
+    facts: dict[str, t.Any] = {"name": entry["name"], "state": state_name(entry["state"])}
+    if "restart" not in entry:  # get_features read no DismGetFeatureInfo for it
+        facts.update(dict.fromkeys(DETAIL_FIELDS))
+        return facts
+    facts.update(
+        display_name=entry.get("display_name"),
+        description=entry.get("description"),
+        restart=enum_name(RESTART_TYPES, entry.get("restart")),
+        parents=[p["name"] for p in entry.get("parents") or []],
+        custom_properties=entry.get("custom_properties") or [],
+    )
+    return facts

@@ -116,6 +116,7 @@ DISM_FEATURE_INFO = ModuleSpec(
         {
             "name": {"type": "list", "elements": "str"},
             "package_name": {"type": "str"},
+            "details": {"type": "bool"},
             **TARGET_OPTIONS,
         }
     ),

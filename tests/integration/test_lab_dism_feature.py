@@ -171,8 +171,17 @@ def test_feature_info_lists_with_wildcards(lab, host, tmp_path):
                       "custom_properties": [{"name": "Id", "path": "ServerComponent", "value": "36"},
                                             {"name": "Type", "path": "ServerComponent", "value": "Feature"},
                                             {"name": "UniqueName", "path": "ServerComponent", "value": "NET-Framework-Core"}]}
-    every = play(lab, tmp_path, task("dism_feature_info", "all")).task("all").result["features"]
+    # Matched only by a wildcard: name and state, details not read (null).
+    static = next(f for f in res["features"] if f["name"] == "IIS-StaticContent")
+    assert static == {"name": "IIS-StaticContent", "state": "disabled", "display_name": None, "description": None,
+                      "restart": None, "parents": None, "custom_properties": None}
+    every = play(lab, tmp_path, task("dism_feature_info", "all", details=True)).task("all").result["features"]
     assert len(every) == 20 and all(f["display_name"] for f in every)
+    iis = play(lab, tmp_path, task("dism_feature_info", "iis", name=["IIS-*"], details=True)).task("iis").result["features"]
+    assert len(iis) == 7 and all(f["display_name"] and f["parents"] is not None for f in iis)
+    bare = play(lab, tmp_path, task("dism_feature_info", "bare", name=["NetFx3"], details=False)).task("bare").result["features"]
+    assert bare == [{"name": "NetFx3", "state": "disabled_with_payload_removed", "display_name": None, "description": None,
+                     "restart": None, "parents": None, "custom_properties": None}]
 
 
 def test_offline_disable_and_client_edition_keeps_removed_payload(lab, host, tmp_path):
@@ -188,3 +197,15 @@ def test_offline_disable_and_client_edition_keeps_removed_payload(lab, host, tmp
     assert removed["changed"] is False and removed["features"][0]["state_after"] == "disabled"
     assert removed["warnings"] == ["This Windows edition keeps the payload of disabled features (client editions since Windows 10),"
                                    " so Printing-PrintToPDFServices-Features stayed disabled with its payload."]
+
+
+def test_diff_shows_the_parents_include_parent_enables(lab, host, tmp_path):
+    task_yaml = feature(name=["IIS-StaticContent"], include_parent=True)
+    check = play(lab, tmp_path, task_yaml, check=True, diff=True).task("feature").result
+    applied = play(lab, tmp_path, task_yaml, diff=True).task("feature").result
+    for result in (check, applied):
+        assert set(result["diff"]["before"]["features"]) == {"IIS-StaticContent", "IIS-CommonHttpFeatures", "IIS-WebServer",
+                                                             "IIS-WebServerRole"}
+        assert set(result["diff"]["before"]["features"].values()) == {"disabled"}
+        assert set(result["diff"]["after"]["features"].values()) == {"enabled"}, result["diff"]
+    assert applied["parents_enabled"] == ["IIS-CommonHttpFeatures", "IIS-WebServer", "IIS-WebServerRole"]

@@ -24,13 +24,15 @@
                                                              three kinds of host before writing anything)
   labctl.py slow HOST MS|off                                 DISM pauses MS before each progress report (timeouts)
   labctl.py wire HOST [--summary]                            print HOST's wire accounting
+  labctl.py calls HOST [--json] [--reset]                    DISM API calls HOST's simulator counted (every export,
+                                                             lab/dism-calls.log), by function; --reset zeroes them
   labctl.py inventory                                        print the inventory path
 
 Every command takes --base-dir (default $DISM_LAB_BASE or <repo>/.lab).  Layout of the base dir:
   lab.json             hosts, scheme, credentials (written by up)
   inventory.ini        an ordinary Ansible inventory (ansible_connection=winrm)
   fixtures/            fixture images built once by tests/lab/fixtures/build_images.py
-  hosts/<name>/        each host's lab root (DISM_LAB_ROOT): drives/C/..., lab/wire.jsonl, lab/faults,
+  hosts/<name>/        each host's lab root (DISM_LAB_ROOT): drives/C/..., lab/wire.jsonl, lab/dism-calls.log, lab/faults,
                        lab/open-files, lab/windows-update, lab/pending-block, state/boot-id,
                        state/mounts/*.mount (see tests/lab/dismsim/README.md)
 `reboot` also completes the running OS's pending feature changes (InstallPending -> Installed, ...).
@@ -42,6 +44,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import fcntl
 import json
 import os
 import re
@@ -553,6 +556,34 @@ def cmd_wire(lab: Lab, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_calls(lab: Lab, args: argparse.Namespace) -> int:
+    """The simulator's own accounting (dismsim/src/calls.c): one "<pid> <Function>" line per call."""
+    lab.host(args.host)
+    log = lab.host_root(args.host) / "lab" / "dism-calls.log"
+    counts: dict[str, int] = {}
+    processes: set[str] = set()
+    if log.exists():
+        with open(log, "r+b") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)  # the lock every simulator process appends under
+            for line in fh.read().splitlines():
+                pid, _sep, func = line.decode("ascii", "replace").partition(" ")
+                if func:
+                    counts[func] = counts.get(func, 0) + 1
+                    processes.add(pid)
+            if args.reset:
+                fh.truncate(0)
+    if args.json:
+        print(json.dumps({"calls": dict(sorted(counts.items())), "total": sum(counts.values()),
+                          "processes": len(processes)}, indent=2))
+    else:
+        for func, n in sorted(counts.items()):
+            print(f"{func:32} {n:>8}")
+        print(f"{'total':32} {sum(counts.values()):>8}  ({len(processes)} processes)")
+    if args.reset:
+        say(f"{args.host}: DISM call counts reset")
+    return 0
+
+
 def cmd_inventory(lab: Lab, args: argparse.Namespace) -> int:
     lab.load()
     print(lab.inventory)
@@ -630,6 +661,11 @@ def parser() -> argparse.ArgumentParser:
     wire.add_argument("host")
     wire.add_argument("--summary", action="store_true", help="one readable line per record")
     wire.set_defaults(func=cmd_wire)
+    calls = sub.add_parser("calls", parents=[common], help="print the DISM API calls HOST's simulator counted")
+    calls.add_argument("host")
+    calls.add_argument("--json", action="store_true", help="as JSON: {calls: {function: n}, total, processes}")
+    calls.add_argument("--reset", action="store_true", help="then zero the counts")
+    calls.set_defaults(func=cmd_calls)
     return p
 
 

@@ -299,6 +299,7 @@ class HelperHost:
             DISM_LAB_PROGRESS_DELAY_MS=self._progress_delay(),
             LD_LIBRARY_PATH=os.pathsep.join(p for p in (lib_dir, env.get("LD_LIBRARY_PATH", "")) if p),
         )
+        calls_from = _calls_log_size(self.config.root)
         try:
             proc = subprocess.Popen(
                 cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
@@ -311,6 +312,7 @@ class HelperHost:
         # [Reflection.Assembly]::LoadFile: the DLL is locked until the module process exits.
         with self.images.loaded(dll, f"runner-{proc.pid}"):
             stdout, stderr, killed = _communicate(proc, json.dumps(request).encode("utf-8"), self.config.runner_timeout, cancel)
+        meta["dism_calls"] = dism_calls_since(self.config.root, calls_from, proc.pid)
         if proc.returncode != 0 or killed:
             return self._died(proc.returncode, stderr, killed, meta)
         try:
@@ -349,6 +351,37 @@ class HelperHost:
         if text:
             message = text[-16000:] + "\r\n" + message
         return ExecResult(b"", (message + "\r\n").encode("utf-8"), exit_code, meta)
+
+
+CALLS_LOG = Path("lab") / "dism-calls.log"
+
+
+def _calls_log_size(root: Path) -> int:
+    try:
+        return (root / CALLS_LOG).stat().st_size
+    except FileNotFoundError:
+        return 0
+
+
+def dism_calls_since(root: Path, offset: int, pid: int) -> dict[str, int]:
+    """The simulator's accounting (dismsim/src/calls.c) of one module process: DISM function ->
+    calls, from the lines process `pid` appended to <root>/lab/dism-calls.log after `offset`.
+    Reads only what was appended while it ran, so a long-lived host stays linear."""
+    counts: dict[str, int] = {}
+    try:
+        with open(root / CALLS_LOG, "rb") as fh:
+            size = os.fstat(fh.fileno()).st_size
+            fh.seek(offset if offset <= size else 0)  # labctl calls --reset truncated it meanwhile
+            data = fh.read()
+    except FileNotFoundError:
+        return counts
+    mine = str(pid).encode("ascii")
+    for line in data.splitlines():
+        caller, _sep, func = line.partition(b" ")
+        if caller == mine and func:
+            name = func.decode("ascii", "replace")
+            counts[name] = counts.get(name, 0) + 1
+    return counts
 
 
 def _communicate(

@@ -3,7 +3,7 @@
  * rules, fault injection, logging and the last-error message are applied in
  * one place:
  *
- *   enter: DISM_LAB_ROOT set? -> initialized? -> injected fault?
+ *   enter: count the call (calls.c) -> DISM_LAB_ROOT set? -> initialized? -> injected fault?
  *   leave: failure -> last-error message (if the call set none) + log line;
  *          success -> an injected success code (1, 3010) replaces S_OK.
  */
@@ -11,6 +11,7 @@
 
 HRESULT call_enter(lab_call *c, const char *func, int flags)
 {
+    calls_count(func);   /* first, so every call of every export is counted, refused ones too */
     c->func = func;
     c->flags = flags;
     c->fault.late_success = 0;

@@ -5,7 +5,7 @@
  *   abi_*.c    exported DISM functions: UTF-16 in/out, returned memory, the
  *              common call prologue/epilogue (abi_call.c)
  *   model_*.c  the DISM rules and the simulated host's state, in UTF-8
- *   support    utf16.c, winpath.c, lasterror.c, memory.c, log.c, faults.c,
+ *   support    utf16.c, winpath.c, lasterror.c, memory.c, log.c, faults.c, calls.c,
  *              progress.c, labroot.c
  *
  * Model code never sees UTF-16 and never allocates memory the caller frees;
@@ -146,6 +146,9 @@ HRESULT progress_cancelled(lab_progress *p);       /* S_OK or ERROR_CANCELLED */
 HRESULT progress_report(lab_progress *p, UINT current); /* pause, cancel check, callback */
 HRESULT progress_run(lab_progress *p, UINT steps);     /* steps evenly up to total */
 void progress_finish(lab_progress *p);                 /* Current == Total, not cancellable */
+
+/* ---- calls.c: per-host accounting of every exported call (lab/dism-calls.log) ---- */
+void calls_count(const char *func);
 
 /* ---- abi_call.c: prologue/epilogue shared by every export ---- */
 enum lab_call_flags {

@@ -525,3 +525,24 @@ def image_dict(info: DismImageInfo) -> dict:
         "bootable": info.Bootable, "system_root": read_wstr(info.SystemRoot), "languages": langs,
         "default_language_index": info.DefaultLanguageIndex, "customized": custom,
     }
+
+
+# -- call accounting (src/calls.c): one "<pid> <Function>" line per exported call ----------------
+def call_log(root: pathlib.Path) -> list[tuple[int, str]]:
+    """Every counted call of the host at `root`, oldest first, as (pid, function)."""
+    path = root / "lab" / "dism-calls.log"
+    if not path.exists():
+        return []
+    calls = []
+    for line in path.read_text(encoding="ascii").splitlines():
+        pid, _sep, func = line.partition(" ")
+        calls.append((int(pid), func))
+    return calls
+
+
+def call_counts(root: pathlib.Path, pid: int | None = None) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for caller, func in call_log(root):
+        if pid is None or caller == pid:
+            counts[func] = counts.get(func, 0) + 1
+    return counts
