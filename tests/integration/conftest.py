@@ -13,3 +13,11 @@ def lab(tmp_path_factory) -> Lab:
         yield start_lab(base, hosts=2)
     finally:
         stop_lab(base)
+
+
+@pytest.fixture
+def host(lab: Lab):
+    """win1 with a fresh lab root for every test (mounts, faults, knobs, images as built)."""
+    lab.labctl("reset", "win1")
+    yield "win1"
+    lab.labctl("slow", "win1", "off")

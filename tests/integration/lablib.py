@@ -9,6 +9,7 @@ import pathlib
 import subprocess
 import sys
 import textwrap
+import threading
 import typing as t
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
@@ -117,6 +118,26 @@ class Lab:
                 r = json.loads(line)
                 results.append(TaskResult(host=r["host"], task=r["task"], status=r["status"], result=r["result"]))
         return PlaybookRun(rc=proc.returncode, stdout=proc.stdout + proc.stderr, results=results)
+
+
+def at_once(lab: Lab, tmp_path: pathlib.Path, tasks: str, count: int, hosts: str = "win1") -> list[PlaybookRun]:
+    """`count` identical playbooks started at the same moment (each in its own folder)."""
+    runs: list[PlaybookRun | None] = [None] * count
+    barrier = threading.Barrier(count)
+
+    def one(i: int) -> None:
+        folder = tmp_path / f"run{i}"
+        folder.mkdir()
+        barrier.wait()
+        runs[i] = lab.playbook(tasks, folder, hosts=hosts)
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(600)
+    assert all(run is not None for run in runs), "a concurrent playbook did not finish"
+    return [run for run in runs if run is not None]
 
 
 def module_task(module: str, title: str, **args: t.Any) -> str:

@@ -13,12 +13,6 @@ LOG = "%WINDIR%\\Logs\\DISM\\dism.log"
 MNT = "C:\\mount\\d"
 
 
-@pytest.fixture
-def host(lab, tmp_path):
-    lab.labctl("reset", "win1")
-    return "win1"
-
-
 def driver(title="driver", **args):
     return task("dism_driver", title, **dict({"path": MNT}, **args))
 

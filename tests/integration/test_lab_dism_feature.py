@@ -13,12 +13,6 @@ LOG = "%WINDIR%\\Logs\\DISM\\dism.log"
 WIM = "C:\\images\\win11.wim"
 
 
-@pytest.fixture
-def host(lab):
-    lab.labctl("reset", "win1")
-    return "win1"
-
-
 def feature(title="feature", **args):
     return task("dism_feature", title, **args)
 

@@ -14,13 +14,6 @@ WIM = "C:\\images\\win11.wim"
 LOG = "%WINDIR%\\Logs\\DISM\\dism.log"
 
 
-@pytest.fixture
-def host(lab):
-    """win1 with a fresh lab root for every test (mounts, faults, images as built)."""
-    lab.labctl("reset", "win1")
-    return "win1"
-
-
 def sha(lab, path):
     return hashlib.sha256(lab.windows_path("win1", path).read_bytes()).hexdigest()
 

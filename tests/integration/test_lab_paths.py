@@ -12,12 +12,6 @@ pytestmark = pytest.mark.lab
 WIM = "C:\\images\\win11.wim"
 
 
-@pytest.fixture
-def host(lab):
-    lab.labctl("reset", "win1")
-    return "win1"
-
-
 def helper_runs(lab, host):
     return [w for w in lab.wire(host) if w.get("module") == "winimaging.dism.dism_helper"]
 

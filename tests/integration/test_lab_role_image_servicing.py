@@ -12,12 +12,6 @@ pytestmark = pytest.mark.lab
 WIM = "C:\\images\\win11.wim"
 
 
-@pytest.fixture
-def host(lab):
-    lab.labctl("reset", "win1")
-    return "win1"
-
-
 def role(mount="C:\\mount\\svc", wim=WIM, index=1, extra="", title="service"):
     return (
         "- name: %s\n"

@@ -11,13 +11,6 @@ pytestmark = pytest.mark.lab
 WIM = "C:\\images\\win11.wim"
 
 
-@pytest.fixture
-def host(lab):
-    lab.labctl("reset", "win1")
-    yield "win1"
-    lab.labctl("slow", "win1", "off")
-
-
 def test_timeout_cancels_dism_cleanly_and_says_what_was_left(lab, host, tmp_path):
     # Each progress report of the simulated DismMountImage now waits 400 ms: a 1 s timeout sets
     # the cancel event mid-mount and DISM stops with ERROR_CANCELLED.

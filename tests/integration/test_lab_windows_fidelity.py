@@ -8,11 +8,9 @@ the assembly it built loaded.
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 
-from lablib import PlaybookRun, module_task as task
+from lablib import at_once, module_task as task
 
 pytestmark = pytest.mark.lab
 
@@ -50,22 +48,8 @@ def test_concurrent_first_tasks_on_a_fresh_host_all_succeed(lab, tmp_path, host)
     # compiles, the others wait on the install mutex and load what it installed. On Windows a
     # loaded DLL cannot be deleted or moved, and the lab refuses the same.
     lab.labctl("reset", host)
-    runs: list[PlaybookRun | None] = [None, None, None]
-    barrier = threading.Barrier(len(runs))
-
-    def one(i: int) -> None:
-        folder = tmp_path / f"run{i}"
-        folder.mkdir()
-        barrier.wait()
-        runs[i] = lab.playbook(task("dism_image_info", "indexes", image_path=WIM), folder, hosts=host)
-
-    threads = [threading.Thread(target=one, args=(i,)) for i in range(len(runs))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(600)
+    runs = at_once(lab, tmp_path, task("dism_image_info", "indexes", image_path=WIM), 3, hosts=host)
     for run in runs:
-        assert run is not None
         result = run.task("indexes").result
         assert result.get("failed") is not True, result
         assert len(result["images"]) == 3
