@@ -23,6 +23,22 @@ namespace ansible_collections.winimaging.dism.plugins.module_utils._DismHelper
             table.Writes("disable_feature", OpDisableFeature);
         }
 
+        // A DismFeature array (DismGetFeatures, DismGetFeatureParent) as {name, state} entries.
+        private static ArrayList ReadFeatureStates(SafeDismMemory features, uint count)
+        {
+            ArrayList entries = new ArrayList();
+            for (uint i = 0; !features.IsInvalid && i < count; i++)
+            {
+                NativeHelpers.DismFeature feature =
+                    Marshalling.ReadElement<NativeHelpers.DismFeature>(features.DangerousGetHandle(), i);
+                Hashtable entry = new Hashtable();
+                entry["name"] = Marshalling.ReadString(feature.FeatureName);
+                entry["state"] = feature.State;
+                entries.Add(entry);
+            }
+            return entries;
+        }
+
         // get_features: package_name, details (names), details_match (patterns), all_details,
         // ancestors (bool) -> list of {name, state} (one DismGetFeatures). Entries named in 'details'
         // (case-insensitively), matching a 'details_match' pattern (case-insensitive wildcards: * any
@@ -44,13 +60,8 @@ namespace ansible_collections.winimaging.dism.plugins.module_utils._DismHelper
             using (features)
             {
                 context.Check(hr, "DismGetFeatures");
-                for (uint i = 0; !features.IsInvalid && i < count; i++)
+                foreach (Hashtable entry in ReadFeatureStates(features, count))
                 {
-                    NativeHelpers.DismFeature feature =
-                        Marshalling.ReadElement<NativeHelpers.DismFeature>(features.DangerousGetHandle(), i);
-                    Hashtable entry = new Hashtable();
-                    entry["name"] = Marshalling.ReadString(feature.FeatureName);
-                    entry["state"] = feature.State;
                     list.Add(entry);
                     byName[(string)entry["name"]] = entry;
                 }
@@ -149,19 +160,11 @@ namespace ansible_collections.winimaging.dism.plugins.module_utils._DismHelper
             uint count;
             int hr = NativeMethods.DismGetFeatureParent(session, name, packageName, PackageIdentifier(packageName),
                 out memory, out count);
-            ArrayList parents = new ArrayList();
+            ArrayList parents;
             using (memory)
             {
                 context.Check(hr, "DismGetFeatureParent");
-                for (uint i = 0; !memory.IsInvalid && i < count; i++)
-                {
-                    NativeHelpers.DismFeature parent =
-                        Marshalling.ReadElement<NativeHelpers.DismFeature>(memory.DangerousGetHandle(), i);
-                    Hashtable entry = new Hashtable();
-                    entry["name"] = Marshalling.ReadString(parent.FeatureName);
-                    entry["state"] = parent.State;
-                    parents.Add(entry);
-                }
+                parents = ReadFeatureStates(memory, count);
             }
             return parents;
         }
