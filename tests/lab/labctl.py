@@ -15,7 +15,8 @@
                                                              what Windows Update does for HOST's feature payloads
   labctl.py make-source HOST WINDOWS_PATH FEATURE[,FEATURE...] [--build N] [--arch amd64|x86]
                                                              a payload source folder (LabPayload.txt) for those
-                                                             features; --build defaults to the running OS's build
+                                                             features or capabilities (names may contain ~);
+                                                             --build defaults to the running OS's build
   labctl.py pending-block HOST on|off|0xHRESULT              while a feature change waits for a reboot, refuse
                                                              changes to other features (on = 0x800F082F)
   labctl.py condition HOST [KEY=VALUE ...] | --clear         how HOST's module process starts: elevated=true|false,
@@ -35,7 +36,8 @@ Every command takes --base-dir (default $DISM_LAB_BASE or <repo>/.lab).  Layout 
   hosts/<name>/        each host's lab root (DISM_LAB_ROOT): drives/C/..., lab/wire.jsonl, lab/dism-calls.log, lab/faults,
                        lab/open-files, lab/windows-update, lab/pending-block, state/boot-id,
                        state/mounts/*.mount (see tests/lab/dismsim/README.md)
-`reboot` also completes the running OS's pending feature changes (InstallPending -> Installed, ...).
+`reboot` also completes the running OS's pending feature, capability and package changes (InstallPending -> Installed,
+...): the simulator applies them at the next feature, capability or package call after the boot id changed.
   run/<name>.json|.pid|.log|.port, tls/<name>.crt|.key
 Hosts are win1..winN on 127.0.0.2..127.0.0.(N+1); only 127.0.0.0/8 is ever bound.
 """
@@ -441,7 +443,8 @@ def cmd_windows_update(lab: Lab, args: argparse.Namespace) -> int:
     return 0
 
 
-_FEATURE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+# Feature names (NetFx3) and capability names (Language.Basic~~~en-US~0.0.1.0, NetFX3~~~~).
+_FEATURE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._~-]*$")
 
 
 def _windows_to_lab(root: Path, path: str) -> Path:
@@ -462,13 +465,14 @@ def _online_build(root: Path) -> int:
 
 
 def cmd_make_source(lab: Lab, args: argparse.Namespace) -> int:
-    """A payload source folder: LabPayload.txt with build=, arch= and one feature name a line."""
+    """A payload source folder: LabPayload.txt with build=, arch= and one feature or capability name a line."""
     lab.host(args.host)
     root = lab.host_root(args.host)
     folder = _windows_to_lab(root, args.path)
     features = [f.strip() for f in args.features.split(",") if f.strip()]
     if not features or not all(_FEATURE.match(f) for f in features):
-        raise LabError(f"FEATURE must be comma-separated DISM feature names such as NetFx3, not {args.features!r}")
+        raise LabError("FEATURE must be comma-separated DISM feature or capability names such as NetFx3 or "
+                       f"OpenSSH.Server~~~~0.0.1.0, not {args.features!r}")
     build = args.build if args.build is not None else _online_build(root)
     folder.mkdir(parents=True, exist_ok=True)
     lines = ["# DISM lab payload source (tests/lab/dismsim/README.md)", f"build={build}"]

@@ -34,77 +34,9 @@ HRESULT WINAPI DismRestoreImageHealth(DismSession Session, PCWSTR *SourcePaths, 
     return stub(__func__, 1, Session);
 }
 
-HRESULT WINAPI DismAddPackage(DismSession Session, PCWSTR PackagePath, WINBOOL IgnoreCheck,
-                              WINBOOL PreventPending, HANDLE CancelEvent,
-                              DISM_PROGRESS_CALLBACK Progress, PVOID UserData)
-{
-    UNUSED(PackagePath); UNUSED(IgnoreCheck); UNUSED(PreventPending);
-    UNUSED(CancelEvent); UNUSED(Progress); UNUSED(UserData);
-    return stub(__func__, 1, Session);
-}
-
-HRESULT WINAPI DismRemovePackage(DismSession Session, PCWSTR Identifier,
-                                 DismPackageIdentifier PackageIdentifier, HANDLE CancelEvent,
-                                 DISM_PROGRESS_CALLBACK Progress, PVOID UserData)
-{
-    UNUSED(Identifier); UNUSED(PackageIdentifier); UNUSED(CancelEvent); UNUSED(Progress); UNUSED(UserData);
-    return stub(__func__, 1, Session);
-}
-
-HRESULT WINAPI DismGetPackages(DismSession Session, DismPackage **Package, UINT *Count)
-{
-    CLEAR(Package); CLEAR(Count);
-    return stub(__func__, 1, Session);
-}
-
-HRESULT WINAPI DismGetPackageInfo(DismSession Session, PCWSTR Identifier,
-                                  DismPackageIdentifier PackageIdentifier, DismPackageInfo **PackageInfo)
-{
-    UNUSED(Identifier); UNUSED(PackageIdentifier);
-    CLEAR(PackageInfo);
-    return stub(__func__, 1, Session);
-}
-
-HRESULT WINAPI DismGetPackageInfoEx(DismSession Session, PCWSTR Identifier,
-                                    DismPackageIdentifier PackageIdentifier, DismPackageInfoEx **PackageInfoEx)
-{
-    UNUSED(Identifier); UNUSED(PackageIdentifier);
-    CLEAR(PackageInfoEx);
-    return stub(__func__, 1, Session);
-}
-
 HRESULT WINAPI DismApplyUnattend(DismSession Session, PCWSTR UnattendFile, WINBOOL SingleSession)
 {
     UNUSED(UnattendFile); UNUSED(SingleSession);
-    return stub(__func__, 1, Session);
-}
-
-HRESULT WINAPI DismGetCapabilities(DismSession Session, DismCapability **Capability, UINT *Count)
-{
-    CLEAR(Capability); CLEAR(Count);
-    return stub(__func__, 1, Session);
-}
-
-HRESULT WINAPI DismGetCapabilityInfo(DismSession Session, PCWSTR Name, DismCapabilityInfo **Info)
-{
-    UNUSED(Name);
-    CLEAR(Info);
-    return stub(__func__, 1, Session);
-}
-
-HRESULT WINAPI DismAddCapability(DismSession Session, PCWSTR Name, WINBOOL LimitAccess, PCWSTR *SourcePaths,
-                                 UINT SourcePathCount, HANDLE CancelEvent,
-                                 DISM_PROGRESS_CALLBACK Progress, PVOID UserData)
-{
-    UNUSED(Name); UNUSED(LimitAccess); UNUSED(SourcePaths); UNUSED(SourcePathCount);
-    UNUSED(CancelEvent); UNUSED(Progress); UNUSED(UserData);
-    return stub(__func__, 1, Session);
-}
-
-HRESULT WINAPI DismRemoveCapability(DismSession Session, PCWSTR Name, HANDLE CancelEvent,
-                                    DISM_PROGRESS_CALLBACK Progress, PVOID UserData)
-{
-    UNUSED(Name); UNUSED(CancelEvent); UNUSED(Progress); UNUSED(UserData);
     return stub(__func__, 1, Session);
 }
 

@@ -16,6 +16,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include "dismapi_lab.h"
 
 /* ---- HRESULTs the lab returns (values from dism-api.md section 5) ---- */
@@ -28,6 +29,7 @@
 #define LAB_E_FILE_NOT_FOUND    LAB_HR(0x80070002)
 #define LAB_E_PATH_NOT_FOUND    LAB_HR(0x80070003)
 #define LAB_E_ACCESS_DENIED     LAB_HR(0x80070005)
+#define LAB_E_EXCLUSIVE_WOULD_MERGE LAB_HR(0x800F082F)   /* CBS: a pending change blocks this one */
 #define LAB_E_INVALID_HANDLE    LAB_HR(0x80070006)
 #define LAB_E_BAD_FORMAT        LAB_HR(0x8007000B)
 #define LAB_E_CRC               LAB_HR(0x80070017)
@@ -278,9 +280,24 @@ typedef struct lab_enable_args {
     size_t source_count;
     int enable_all;
 } lab_enable_args;
+/* textstore.c: the text stores of features, capabilities, packages and drivers. */
+typedef HRESULT (*textstore_line_fn)(void *ctx, const char *key, char *value, size_t lineno);
+typedef void (*textstore_write_fn)(FILE *f, const void *ctx);
+HRESULT textstore_lock(const char *kinds, const char *kind, int *fd_out);  /* state/<kinds>.lock, exclusive */
+void textstore_unlock(int fd);                                              /* -1: nothing */
+/* Calls on_line for each key=value line (comments and blank lines skipped); stops at the first error. */
+HRESULT textstore_parse(FILE *f, const char *path, const char *what, textstore_line_fn on_line, void *ctx);
+/* Writes <path>.tmp with write_lines, syncs it and renames it over path. */
+HRESULT textstore_rewrite(const char *path, const char *what, textstore_write_fn write_lines, const void *ctx);
+int textstore_fields(char *value, char **field, int max);  /* cuts at '|': how many fields (<= max) */
+char *textstore_next_state(char *state_field);             /* "A>B": cuts at '>', returns "B" or NULL */
+int textstore_parse_enum(const char *v, const char *const *names, int n);  /* a name or its number, or -1 */
+int textstore_parse_state(const char *v);                  /* DismPackageFeatureState name or number, or -1 */
+int textstore_parse_restart(const char *v);                /* No, Possible, Required (0..2), or -1 */
+const char *textstore_restart_name(int restart);
+const char *feature_state_name(int state);
 char **split_list(const char *s, char sep, size_t *count);  /* trimmed, non-empty items */
 void free_list(char **list, size_t n);
-const char *feature_state_name(int state);
 int feature_is_enabled(int state);               /* Installed or InstallPending */
 HRESULT features_read(const lab_session *s, lab_catalog *c);
 HRESULT features_open(const lab_session *s, lab_catalog *c, int *lock_fd); /* lock, read, reboot rule */
@@ -302,6 +319,100 @@ HRESULT features_enable(lab_session *s, const lab_enable_args *a, lab_progress *
 HRESULT features_disable(lab_session *s, const char *names, const char *package, int remove_payload,
                          lab_progress *p);
 char *lab_boot_id(void);                         /* contents of state/boot-id, "0" if absent */
+
+/* ---- model_capabilities.c, model_capability_change.c: capabilities (Features on Demand),
+ *      README "The capability model"; model_payload.c finds their payloads too ---- */
+typedef struct lab_capability {
+    char *name, *display_name, *description;
+    int state;               /* DismPackageFeatureState */
+    int next_state;          /* the state at the next boot (pending states), else -1 */
+    int restart;             /* DismRestartType */
+    int payload;             /* 1: the payload is on disk (no source needed to add it) */
+    unsigned download_size, install_size;
+} lab_capability;
+typedef struct lab_cap_store {
+    char *path;              /* lab path of <WindowsDir>/servicing/LabCapabilities.txt */
+    char *pending_boot;      /* boot id the pending states wait to leave */
+    lab_capability *items;
+    size_t count;
+} lab_cap_store;
+enum lab_payload_kind { LAB_PAYLOAD_FEATURE, LAB_PAYLOAD_CAPABILITY };
+HRESULT payload_search(const lab_session *s, const lab_catalog *c, const lab_enable_args *a, const char *name,
+                       int kind, const char *func);   /* payload_find for features or capabilities */
+HRESULT capabilities_read(const char *windows_dir, lab_cap_store *c);   /* no lock, no reboot rule */
+HRESULT capabilities_open(const lab_session *s, lab_cap_store *c, int *lock_fd); /* lock, read, reboot rule */
+void capabilities_close(lab_cap_store *c, int lock_fd);
+void capabilities_free(lab_cap_store *c);
+HRESULT capabilities_save(const lab_cap_store *c);
+HRESULT capabilities_query(const lab_session *s, const char *name, lab_cap_store *c, int *index);
+int capabilities_find(const lab_cap_store *c, const char *name);
+HRESULT capabilities_lookup(const lab_cap_store *c, const char *name, int *index);
+HRESULT capabilities_add(lab_session *s, const char *name, int limit_access, const char *const *sources,
+                         size_t source_count, lab_progress *p);
+HRESULT capabilities_remove(lab_session *s, const char *name, lab_progress *p);
+
+/* ---- model_servicing.c: the checks every servicing change shares ---- */
+HRESULT servicing_check_writable(const lab_session *s, const char *what);   /* read-only mount: 0x80070005 */
+int servicing_pending_block(const lab_session *s, HRESULT *code);  /* online + lab/pending-block: 1, its code */
+int servicing_is_pending(int state);             /* InstallPending or UninstallPending */
+char *servicing_pending_feature(const lab_session *s, int *state); /* a feature pending in this boot, or NULL */
+
+/* ---- model_package_file.c, model_packages.c, model_package_change.c: packages (.cab, .msu,
+ *      expanded folders), README "The package model" ---- */
+typedef struct lab_pkg_meta {
+    char *name, *token, *arch, *language, *version;   /* the identity's parts */
+    char *identity;          /* name~token~arch~language~version */
+    char *display_name, *description, *company, *copyright, *support, *product_name, *product_version;
+    char *creation_time;     /* ISO 8601, or NULL */
+    char *applies_arch, *applies_edition, *supersedes, *requires, *capability;
+    char *file_name;         /* the file it was read from (InstallPackageName) */
+    char *body;              /* its key=value lines, as stored in servicing/Packages/<identity>.mum */
+    int release_type;        /* DismReleaseType */
+    int restart;             /* DismRestartType */
+    int offline;             /* DismFullyOfflineInstallableType */
+    unsigned applies_build;  /* 0: any */
+    int permanent;
+} lab_pkg_meta;
+enum lab_pkg_kind { LAB_PKG_CAB, LAB_PKG_FOLDER, LAB_PKG_MSU };
+HRESULT package_file_load(const char *what, const char *win_path, lab_pkg_meta **metas, size_t *count, int *kind);
+HRESULT package_meta_parse(const char *body, const char *file_name, const char *where, lab_pkg_meta *m);
+void package_meta_free(lab_pkg_meta *m);
+void package_metas_free(lab_pkg_meta *metas, size_t count);
+int package_version_cmp(const char *a, const char *b);
+int package_release_type(const char *name);      /* a DismReleaseType name or number -> value, else -1 */
+const char *package_release_name(int type);
+int package_path_is_msu(const char *win_path);
+typedef struct lab_pkg_entry {
+    char *identity;
+    int state;               /* DismPackageFeatureState */
+    int next_state;          /* the state at the next boot (NotPresent: the entry goes), else -1 */
+    int release_type;        /* DismReleaseType */
+    char *install_time;      /* ISO 8601 UTC */
+    int permanent;
+} lab_pkg_entry;
+typedef struct lab_pkg_store {
+    char *path;              /* lab path of <WindowsDir>/servicing/LabPackages.txt */
+    char *mum_dir;           /* lab path of <WindowsDir>/servicing/Packages */
+    char *pending_boot;      /* boot id the pending states wait to leave */
+    unsigned build;          /* the image's build, architecture and edition (applicability) */
+    char *arch, *edition;
+    lab_pkg_entry *items;
+    size_t count;
+} lab_pkg_store;
+HRESULT packages_open(const lab_session *s, lab_pkg_store *st, int *lock_fd);   /* lock, read, reboot rule */
+HRESULT packages_query(const lab_session *s, lab_pkg_store *st);                 /* the same, lock released */
+void packages_close(lab_pkg_store *st, int lock_fd);
+void packages_free(lab_pkg_store *st);
+HRESULT packages_save(const lab_pkg_store *st);
+int packages_find(const lab_pkg_store *st, const char *identity);               /* case-insensitive, or -1 */
+HRESULT packages_meta(const lab_pkg_store *st, int index, lab_pkg_meta *m);     /* its .mum copy */
+HRESULT packages_write_meta(const lab_pkg_store *st, const lab_pkg_meta *m);
+void packages_delete(lab_pkg_store *st, int index);                             /* entry and .mum */
+int packages_applicable(const lab_pkg_store *st, const lab_pkg_meta *m, char **why);  /* 1, or 0 + why */
+void packages_restore_superseded(lab_pkg_store *st, const char *identity);      /* after it went */
+HRESULT packages_add(lab_session *s, const char *path, int ignore_check, int prevent_pending, lab_progress *p);
+HRESULT packages_remove(lab_session *s, const char *identifier, int kind, lab_progress *p);
+char *lab_now_iso(void);                         /* the current UTC time, ISO 8601 */
 
 /* ---- inf_parse.c: driver INF files ---- */
 typedef struct lab_inf_driver {

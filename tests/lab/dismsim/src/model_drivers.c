@@ -100,16 +100,8 @@ static void store_free(lab_store *st)
 static HRESULT parse_entry(char *v, lab_store_entry *e)
 {
     char *f[4];
-    for (int i = 0; i < 4; i++) {
-        f[i] = v;
-        char *bar = strchr(v, '|');
-        if (i < 3 && !bar)
-            return -1;
-        if (bar) {
-            *bar = '\0';
-            v = bar + 1;
-        }
-    }
+    if (textstore_fields(v, f, 4) < 4)
+        return -1;
     if (!f[0][0] || !f[2][0] || !f[3][0] || (strcmp(f[1], "inbox") != 0 && strcmp(f[1], "oem") != 0))
         return -1;
     e->published = strdup(f[0]);
@@ -117,6 +109,24 @@ static HRESULT parse_entry(char *v, lab_store_entry *e)
     e->original = strdup(f[2]);
     e->folder = strdup(f[3]);
     return (e->published && e->original && e->folder) ? 0 : -1;
+}
+
+static HRESULT driver_line(void *ctx, const char *key, char *v, size_t lineno)
+{
+    lab_store *st = ctx;
+    if (strcmp(key, "arch") == 0) {
+        free(st->arch_name);
+        st->arch_name = strdup(v);
+        return LAB_S_OK;
+    }
+    lab_store_entry *grown = strcmp(key, "driver") == 0 ? realloc(st->items, (st->count + 1) * sizeof(*grown)) : NULL;
+    if (grown) {
+        st->items = grown;
+        memset(&st->items[st->count], 0, sizeof(lab_store_entry));
+        if (parse_entry(v, &st->items[st->count++]) == 0)
+            return LAB_S_OK;
+    }
+    return lab_fail(LAB_E_FAIL, "The lab driver store %s is malformed at line %zu.", st->path, lineno);
 }
 
 static HRESULT store_read(const lab_session *s, lab_store *st)
@@ -130,29 +140,7 @@ static HRESULT store_read(const lab_session *s, lab_store *st)
     FILE *f = fopen(st->path, "r");
     HRESULT hr = LAB_S_OK;
     if (f) {
-        char *line = NULL;
-        size_t cap = 0, lineno = 0;
-        while (hr == LAB_S_OK && getline(&line, &cap, f) >= 0) {
-            lineno++;
-            line[strcspn(line, "\r\n")] = '\0';
-            if (!line[0] || line[0] == '#')
-                continue;
-            if (strncmp(line, "arch=", 5) == 0) {
-                free(st->arch_name);
-                st->arch_name = strdup(line + 5);
-                continue;
-            }
-            lab_store_entry *grown = strncmp(line, "driver=", 7) == 0
-                                     ? realloc(st->items, (st->count + 1) * sizeof(*grown)) : NULL;
-            if (grown) {
-                st->items = grown;
-                memset(&st->items[st->count], 0, sizeof(lab_store_entry));
-                if (parse_entry(line + 7, &st->items[st->count++]) == 0)
-                    continue;
-            }
-            hr = lab_fail(LAB_E_FAIL, "The lab driver store %s is malformed at line %zu.", st->path, lineno);
-        }
-        free(line);
+        hr = textstore_parse(f, st->path, "driver store", driver_line, st);
         fclose(f);
     }
     if (hr == LAB_S_OK && !st->arch_name) {
@@ -171,6 +159,17 @@ static HRESULT store_read(const lab_session *s, lab_store *st)
     return hr;
 }
 
+static void driver_lines(FILE *f, const void *ctx)
+{
+    const lab_store *st = ctx;
+    fprintf(f, "# DISM lab driver store (tests/lab/dismsim/README.md, \"The driver model\")\n");
+    fprintf(f, "arch=%s\n", st->arch_name);
+    for (size_t i = 0; i < st->count; i++) {
+        const lab_store_entry *e = &st->items[i];
+        fprintf(f, "driver=%s|%s|%s|%s\n", e->published, e->inbox ? "inbox" : "oem", e->original, e->folder);
+    }
+}
+
 HRESULT store_save(const lab_store *st)
 {
     char *dir = strdup(st->path);
@@ -180,54 +179,22 @@ HRESULT store_save(const lab_store *st)
     if (dir)
         lab_mkdirs(dir);
     free(dir);
-    char *tmp = lab_strdup_printf("%s.tmp", st->path);
-    FILE *f = tmp ? fopen(tmp, "w") : NULL;
-    if (!f) {
-        free(tmp);
-        return lab_fail(LAB_E_ACCESS_DENIED, "The lab driver store %s cannot be written.", st->path);
-    }
-    fprintf(f, "# DISM lab driver store (tests/lab/dismsim/README.md, \"The driver model\")\n");
-    fprintf(f, "arch=%s\n", st->arch_name);
-    for (size_t i = 0; i < st->count; i++) {
-        const lab_store_entry *e = &st->items[i];
-        fprintf(f, "driver=%s|%s|%s|%s\n", e->published, e->inbox ? "inbox" : "oem", e->original, e->folder);
-    }
-    int bad = fflush(f) != 0 || fsync(fileno(f)) != 0;
-    bad |= fclose(f) != 0;
-    if (bad || rename(tmp, st->path) != 0) {
-        unlink(tmp);
-        free(tmp);
-        return lab_fail(LAB_E_ACCESS_DENIED, "The lab driver store %s cannot be written.", st->path);
-    }
-    free(tmp);
-    return LAB_S_OK;
+    return textstore_rewrite(st->path, "driver store", driver_lines, st);
 }
 
 HRESULT store_open(const lab_session *s, lab_store *st, int *lock_fd)
 {
     memset(st, 0, sizeof(*st));
-    char *dir = lab_path("state");
-    char *path = lab_path("state/drivers.lock");
-    int fd = (dir && path && lab_mkdirs(dir) == 0) ? open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666) : -1;
-    free(dir);
-    free(path);
-    if (fd >= 0 && flock(fd, LOCK_EX) != 0) {
-        close(fd);
-        fd = -1;
-    }
-    *lock_fd = fd;
-    if (fd < 0)
-        return lab_fail(LAB_E_FAIL, "The lab's driver lock could not be taken.");
+    HRESULT hr = textstore_lock("drivers", "driver", lock_fd);
+    if (hr != LAB_S_OK)
+        return hr;
     return store_read(s, st);
 }
 
 void store_close(lab_store *st, int lock_fd)
 {
     store_free(st);
-    if (lock_fd >= 0) {
-        flock(lock_fd, LOCK_UN);
-        close(lock_fd);
-    }
+    textstore_unlock(lock_fd);
 }
 
 int store_find(const lab_store *st, const char *published)

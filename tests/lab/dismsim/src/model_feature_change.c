@@ -21,7 +21,6 @@
 #include <string.h>
 #include "lab.h"
 
-#define E_EXCLUSIVE_WOULD_MERGE LAB_HR(0x800F082F)
 
 HRESULT features_resolve_names(const lab_catalog *c, const char *names, int **idx_out, size_t *n_out)
 {
@@ -53,48 +52,22 @@ HRESULT features_resolve_names(const lab_catalog *c, const char *names, int **id
 
 HRESULT features_check_writable(const lab_session *s)
 {
-    if (s->online)
-        return LAB_S_OK;
-    lab_mount *list = NULL;
-    size_t n = 0;
-    HRESULT hr = mounts_list(&list, &n);
-    int i = hr == LAB_S_OK ? mounts_find(list, n, s->image_root) : -1;
-    if (i >= 0 && list[i].mode == DismReadOnly)
-        hr = lab_fail(LAB_E_ACCESS_DENIED, "The image at %s is mounted read-only; its features cannot be changed.",
-                      list[i].mount_path);
-    mounts_free_list(list, n);
-    return hr;
-}
-
-static int is_pending(int state)
-{
-    return state == DismStateInstallPending || state == DismStateUninstallPending;
+    return servicing_check_writable(s, "features");
 }
 
 HRESULT features_check_pending_block(const lab_session *s, const lab_catalog *c, const int *idx, size_t n)
 {
-    if (!s->online)
+    HRESULT code;
+    if (!servicing_pending_block(s, &code))
         return LAB_S_OK;
-    char *path = lab_path("lab/pending-block");
-    FILE *f = path ? fopen(path, "r") : NULL;
-    free(path);
-    if (!f)
-        return LAB_S_OK;
-    char word[32] = "";
-    if (fscanf(f, "%31s", word) != 1)
-        word[0] = '\0';
-    fclose(f);
-    HRESULT code = word[0] ? LAB_HR(strtoul(word, NULL, 16)) : E_EXCLUSIVE_WOULD_MERGE;
-    if (!LAB_FAILED(code))
-        code = E_EXCLUSIVE_WOULD_MERGE;
     const lab_feature *pending = NULL;
     for (size_t i = 0; i < c->count && !pending; i++)
-        if (is_pending(c->items[i].state))
+        if (servicing_is_pending(c->items[i].state))
             pending = &c->items[i];
     if (!pending)
         return LAB_S_OK;
     for (size_t i = 0; i < n; i++)
-        if (!is_pending(c->items[idx[i]].state))
+        if (!servicing_is_pending(c->items[idx[i]].state))
             return lab_fail(code, "A reboot is pending (%s is %s); %s cannot be changed until the host restarts.",
                             pending->name, feature_state_name(pending->state), c->items[idx[i]].name);
     return LAB_S_OK;

@@ -31,89 +31,21 @@
 #include <unistd.h>
 #include "lab.h"
 
-static const char *const state_names[] = {
-    "NotPresent", "UninstallPending", "Staged", "Removed", "Installed", "InstallPending",
-    "Superseded", "PartiallyInstalled",
-};
-static const char *const restart_names[] = { "No", "Possible", "Required" };
-
-static int parse_name(const char *v, const char *const *names, int n)
-{
-    for (int i = 0; i < n; i++)
-        if (strcasecmp(v, names[i]) == 0)
-            return i;
-    if (strcasecmp(v, "Resolved") == 0)
-        return DismStateRemoved;
-    char *end;
-    long x = strtol(v, &end, 10);
-    return (*v && !*end && x >= 0 && x < n) ? (int)x : -1;
-}
-
-const char *feature_state_name(int state)
-{
-    return (state >= 0 && state <= DismStatePartiallyInstalled) ? state_names[state] : "?";
-}
-
 int feature_is_enabled(int state)
 {
     return state == DismStateInstalled || state == DismStateInstallPending;
 }
 
-/* Splits `s` at `sep` into a malloc'd array of trimmed, non-empty copies. */
-char **split_list(const char *s, char sep, size_t *count)
-{
-    *count = 0;
-    size_t cap = 1;
-    for (const char *p = s; p && *p; p++)
-        cap += *p == sep;
-    char **out = calloc(cap, sizeof(char *));
-    if (!out || !s)
-        return out;
-    const char *p = s;
-    while (*p) {
-        const char *end = strchr(p, sep);
-        size_t n = end ? (size_t)(end - p) : strlen(p);
-        const char *a = p, *b = p + n;
-        while (a < b && (*a == ' ' || *a == '\t'))
-            a++;
-        while (b > a && (b[-1] == ' ' || b[-1] == '\t'))
-            b--;
-        if (b > a)
-            out[(*count)++] = strndup(a, (size_t)(b - a));
-        p += n + (end != NULL);
-    }
-    return out;
-}
-
-void free_list(char **list, size_t n)
-{
-    for (size_t i = 0; list && i < n; i++)
-        free(list[i]);
-    free(list);
-}
-
 static int parse_feature(char *v, lab_feature *f)
 {
     char *field[7] = { 0 };
-    int n = 0;
-    for (char *p = v; n < 7; n++) {
-        field[n] = p;
-        char *bar = strchr(p, '|');
-        if (!bar) {
-            n++;
-            break;
-        }
-        *bar = '\0';
-        p = bar + 1;
-    }
+    int n = textstore_fields(v, field, 7);
     if (n < 6 || !field[0][0])
         return -1;
-    char *next = strchr(field[1], '>');
-    if (next)
-        *next++ = '\0';
-    f->state = parse_name(field[1], state_names, 8);
-    f->next_state = next ? parse_name(next, state_names, 8) : -1;
-    f->restart = parse_name(field[2], restart_names, 3);
+    char *next = textstore_next_state(field[1]);
+    f->state = textstore_parse_state(field[1]);
+    f->next_state = next ? textstore_parse_state(next) : -1;
+    f->restart = textstore_parse_restart(field[2]);
     if (f->state < 0 || f->restart < 0 || (next && f->next_state < 0))
         return -1;
     f->name = strdup(field[0]);
@@ -144,57 +76,35 @@ void features_free(lab_catalog *c)
     memset(c, 0, sizeof(*c));
 }
 
-static HRESULT parse_catalog(FILE *f, lab_catalog *c)
+static HRESULT catalog_line(void *ctx, const char *key, char *v, size_t lineno)
 {
-    char *line = NULL;
-    size_t cap = 0, lineno = 0;
-    HRESULT hr = LAB_S_OK;
-    while (hr == LAB_S_OK && getline(&line, &cap, f) >= 0) {
-        lineno++;
-        line[strcspn(line, "\r\n")] = '\0';
-        char *eq = strchr(line, '=');
-        if (line[0] == '#' || !line[0])
-            continue;
-        if (!eq) {
-            hr = lab_fail(LAB_E_FAIL, "The lab feature catalog %s is malformed at line %zu.", c->path, lineno);
-            break;
-        }
-        *eq = '\0';
-        const char *v = eq + 1;
-        if (strcmp(line, "sku") == 0)
-            c->server = strcasecmp(v, "server") == 0;
-        else if (strcmp(line, "build") == 0)
-            c->build = (unsigned)strtoul(v, NULL, 10);
-        else if (strcmp(line, "arch") == 0)
-            free(c->arch), c->arch = strdup(v);
-        else if (strcmp(line, "pending_boot") == 0)
-            free(c->pending_boot), c->pending_boot = strdup(v);
-        else if (strcmp(line, "feature") == 0) {
-            lab_feature *grown = realloc(c->items, (c->count + 1) * sizeof(*grown));
-            if (!grown) {
-                hr = lab_fail(LAB_E_OUTOFMEMORY, NULL);
-                break;
-            }
-            c->items = grown;
-            memset(&c->items[c->count], 0, sizeof(lab_feature));
-            if (parse_feature(eq + 1, &c->items[c->count]) != 0)
-                hr = lab_fail(LAB_E_FAIL, "The lab feature catalog %s has a bad feature at line %zu.",
-                              c->path, lineno);
-            c->count++;
-        }
+    lab_catalog *c = ctx;
+    if (strcmp(key, "sku") == 0)
+        c->server = strcasecmp(v, "server") == 0;
+    else if (strcmp(key, "build") == 0)
+        c->build = (unsigned)strtoul(v, NULL, 10);
+    else if (strcmp(key, "arch") == 0)
+        free(c->arch), c->arch = strdup(v);
+    else if (strcmp(key, "pending_boot") == 0)
+        free(c->pending_boot), c->pending_boot = strdup(v);
+    else if (strcmp(key, "feature") == 0) {
+        lab_feature *grown = realloc(c->items, (c->count + 1) * sizeof(*grown));
+        if (!grown)
+            return lab_fail(LAB_E_OUTOFMEMORY, NULL);
+        c->items = grown;
+        memset(&c->items[c->count], 0, sizeof(lab_feature));
+        int bad = parse_feature(v, &c->items[c->count]) != 0;
+        c->count++;   /* counted even when bad, so features_free frees what it holds */
+        if (bad)
+            return lab_fail(LAB_E_FAIL, "The lab feature catalog %s has a bad feature at line %zu.", c->path,
+                            lineno);
     }
-    free(line);
-    return hr;
+    return LAB_S_OK;
 }
 
-HRESULT features_save(const lab_catalog *c)
+static void catalog_lines(FILE *f, const void *ctx)
 {
-    char *tmp = lab_strdup_printf("%s.tmp", c->path);
-    FILE *f = tmp ? fopen(tmp, "w") : NULL;
-    if (!f) {
-        free(tmp);
-        return lab_fail(LAB_E_ACCESS_DENIED, "The lab feature catalog %s cannot be written.", c->path);
-    }
+    const lab_catalog *c = ctx;
     fprintf(f, "# DISM lab feature catalog (tests/lab/dismsim/README.md, \"The feature model\")\n");
     fprintf(f, "sku=%s\nbuild=%u\narch=%s\n", c->server ? "server" : "client", c->build, c->arch ? c->arch : "amd64");
     if (c->pending_boot)
@@ -204,7 +114,7 @@ HRESULT features_save(const lab_catalog *c)
         fprintf(f, "feature=%s|%s", x->name, feature_state_name(x->state));
         if (x->next_state >= 0)
             fprintf(f, ">%s", feature_state_name(x->next_state));
-        fprintf(f, "|%s|", restart_names[x->restart]);
+        fprintf(f, "|%s|", textstore_restart_name(x->restart));
         for (size_t j = 0; j < x->parent_count; j++)
             fprintf(f, "%s%s", j ? "," : "", x->parents[j]);
         fprintf(f, "|%s|%s|", x->display_name, x->description);
@@ -212,15 +122,11 @@ HRESULT features_save(const lab_catalog *c)
             fprintf(f, "%s%s", j ? ";" : "", x->props[j]);
         fputc('\n', f);
     }
-    int bad = fflush(f) != 0 || fsync(fileno(f)) != 0;
-    bad |= fclose(f) != 0;
-    if (bad || rename(tmp, c->path) != 0) {
-        unlink(tmp);
-        free(tmp);
-        return lab_fail(LAB_E_ACCESS_DENIED, "The lab feature catalog %s cannot be written.", c->path);
-    }
-    free(tmp);
-    return LAB_S_OK;
+}
+
+HRESULT features_save(const lab_catalog *c)
+{
+    return textstore_rewrite(c->path, "feature catalog", catalog_lines, c);
 }
 
 /* Rule 2: a reboot (a new state/boot-id) completes the pending changes of the running OS. */
@@ -247,21 +153,6 @@ static HRESULT resolve_after_reboot(lab_catalog *c)
     return features_save(c);
 }
 
-static HRESULT lock_features(int *fd_out)
-{
-    char *dir = lab_path("state");
-    char *path = lab_path("state/features.lock");
-    int fd = (dir && path && lab_mkdirs(dir) == 0) ? open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666) : -1;
-    free(dir);
-    free(path);
-    if (fd >= 0 && flock(fd, LOCK_EX) != 0) {
-        close(fd);
-        fd = -1;
-    }
-    *fd_out = fd;
-    return fd >= 0 ? LAB_S_OK : lab_fail(LAB_E_FAIL, "The lab's feature lock could not be taken.");
-}
-
 /* Reads the catalog without the lock or the reboot rule (also used for source images). */
 HRESULT features_read(const lab_session *s, lab_catalog *c)
 {
@@ -272,7 +163,7 @@ HRESULT features_read(const lab_session *s, lab_catalog *c)
     FILE *f = fopen(c->path, "r");
     if (!f)
         return LAB_S_OK;   /* no catalog: an image without optional features */
-    HRESULT hr = parse_catalog(f, c);
+    HRESULT hr = textstore_parse(f, c->path, "feature catalog", catalog_line, c);
     fclose(f);
     return hr;
 }
@@ -280,7 +171,7 @@ HRESULT features_read(const lab_session *s, lab_catalog *c)
 HRESULT features_open(const lab_session *s, lab_catalog *c, int *lock_fd)
 {
     memset(c, 0, sizeof(*c));
-    HRESULT hr = lock_features(lock_fd);
+    HRESULT hr = textstore_lock("features", "feature", lock_fd);
     if (hr == LAB_S_OK)
         hr = features_read(s, c);
     if (hr == LAB_S_OK && s->online)
@@ -291,10 +182,7 @@ HRESULT features_open(const lab_session *s, lab_catalog *c, int *lock_fd)
 void features_close(lab_catalog *c, int lock_fd)
 {
     features_free(c);
-    if (lock_fd >= 0) {
-        flock(lock_fd, LOCK_UN);
-        close(lock_fd);
-    }
+    textstore_unlock(lock_fd);
 }
 
 int features_find(const lab_catalog *c, const char *name)
@@ -349,10 +237,7 @@ HRESULT features_query(const lab_session *s, const char *identifier, int kind, c
 {
     int fd = -1, not_added = 0;
     HRESULT hr = features_open(s, c, &fd);
-    if (fd >= 0) {
-        flock(fd, LOCK_UN);
-        close(fd);
-    }
+    textstore_unlock(fd);
     if (hr == LAB_S_OK)
         hr = features_check_package(c, identifier, kind, &not_added);
     if (hr == LAB_S_OK && not_added)

@@ -1,12 +1,15 @@
 /*
- * Where DismEnableFeature finds the payload of a Removed feature (dism-api.md 6.7):
+ * Where DismEnableFeature finds the payload of a Removed feature (dism-api.md 6.7), and
+ * DismAddCapability the payload of a NotPresent capability (same rules, payload_search
+ * with LAB_PAYLOAD_CAPABILITY; README "The capability model"):
  *
  *   1. SourcePaths, in order; the first folder that has the feature wins.  A
  *      source is a folder with a lab payload manifest, LabPayload.txt
- *      (build=<N>, optional arch=<amd64|x86>, then one feature name a line),
- *      or the Windows folder of another image (servicing\LabFeatures.txt of the
- *      same build with the feature's payload present).  A folder of another
- *      build, a missing folder, a UNC path (the lab has no network) or a
+ *      (build=<N>, optional arch=<amd64|x86>, then one feature or capability name
+ *      a line), or the Windows folder of another image (servicing\LabFeatures.txt of
+ *      the same build with the feature's payload present; for a capability, its
+ *      servicing\LabCapabilities.txt entry with payload `present`).  A folder of
+ *      another build, a missing folder, a UNC path (the lab has no network) or a
  *      "wim:" source do not count.
  *   2. The Group Policy repair source: not modelled (nothing is found there).
  *   3. Windows Update, only for online images and only when LimitAccess is FALSE.
@@ -67,30 +70,46 @@ static int manifest_has(const char *folder, const lab_catalog *c, const char *fe
     return listed && arch_ok && build == c->build;
 }
 
+/* A capability's payload in another image's store (the image's build was checked by the caller). */
+static int capability_store_has(const char *folder, const char *name)
+{
+    lab_cap_store src;
+    int found = 0;
+    if (capabilities_read(folder, &src) == LAB_S_OK) {
+        int i = capabilities_find(&src, name);
+        found = i >= 0 && src.items[i].payload;
+    }
+    capabilities_free(&src);
+    return found;
+}
+
 /* The Windows folder of another image (e.g. a mounted install.wim of the same build). */
-static int windows_folder_has(const char *folder, const lab_catalog *c, const char *feature)
+static int windows_folder_has(const char *folder, const lab_catalog *c, const char *feature, int kind)
 {
     lab_session other = { 0 };
     other.windows_dir = (char *)folder;
     lab_catalog src;
     int found = 0;
-    /* The caller holds the feature lock; read without taking it again. */
+    /* The caller holds its feature or capability lock; read without taking a lock. */
     if (features_read(&other, &src) == LAB_S_OK) {
         int i = features_find(&src, feature);
-        found = i >= 0 && src.build == c->build && src.items[i].state != DismStateRemoved &&
-                (!c->arch || !src.arch || strcasecmp(c->arch, src.arch) == 0);
+        int same = src.build == c->build && (!c->arch || !src.arch || strcasecmp(c->arch, src.arch) == 0);
+        if (kind == LAB_PAYLOAD_CAPABILITY)
+            found = same && capability_store_has(folder, feature);
+        else
+            found = i >= 0 && same && src.items[i].state != DismStateRemoved;
     }
     features_free(&src);
     return found;
 }
 
-static int source_has(const char *win_path, const lab_catalog *c, const char *feature)
+static int source_has(const char *win_path, const lab_catalog *c, const char *feature, int kind)
 {
     char *lab = NULL;
     /* A source that is not a usable path (UNC, "wim:...") is simply not where the files are. */
     if (winpath_to_lab(win_path, &lab) != LAB_S_OK)
         return 0;
-    int found = lab_is_dir(lab) && (manifest_has(lab, c, feature) || windows_folder_has(lab, c, feature));
+    int found = lab_is_dir(lab) && (manifest_has(lab, c, feature) || windows_folder_has(lab, c, feature, kind));
     free(lab);
     return found;
 }
@@ -101,7 +120,8 @@ static const char *logon(void)
     return (v && *v) ? v : "interactive";
 }
 
-static HRESULT windows_update(const lab_session *s, const lab_enable_args *a, const char *feature)
+static HRESULT windows_update(const lab_session *s, const lab_enable_args *a, const char *feature,
+                              const char *func)
 {
     if (!s->online)
         return lab_fail(E_SOURCE_MISSING, "The payload of %s was not found in the SourcePaths; Windows Update "
@@ -129,19 +149,25 @@ static HRESULT windows_update(const lab_session *s, const lab_enable_args *a, co
         hr = lab_fail(LAB_E_FAIL, "The lab knob lab/windows-update holds '%s' (expected reachable, "
                       "unreachable, policy-blocked or wsus).", wu);
     else
-        log_write(LAB_LOG_INFO, "DismEnableFeature", "Downloaded the payload of %s from Windows Update", feature);
+        log_write(LAB_LOG_INFO, func, "Downloaded the payload of %s from Windows Update", feature);
     free(knob);
     return hr;
 }
 
-HRESULT payload_find(const lab_session *s, const lab_catalog *c, const lab_enable_args *a, const char *feature)
+HRESULT payload_search(const lab_session *s, const lab_catalog *c, const lab_enable_args *a, const char *feature,
+                       int kind, const char *func)
 {
     for (size_t i = 0; i < a->source_count; i++) {
-        if (a->sources[i] && source_has(a->sources[i], c, feature)) {
-            log_write(LAB_LOG_INFO, "DismEnableFeature", "Found the payload of %s in %s", feature, a->sources[i]);
+        if (a->sources[i] && source_has(a->sources[i], c, feature, kind)) {
+            log_write(LAB_LOG_INFO, func, "Found the payload of %s in %s", feature, a->sources[i]);
             return LAB_S_OK;
         }
     }
     /* Group Policy repair source: not modelled. */
-    return windows_update(s, a, feature);
+    return windows_update(s, a, feature, func);
+}
+
+HRESULT payload_find(const lab_session *s, const lab_catalog *c, const lab_enable_args *a, const char *feature)
+{
+    return payload_search(s, c, a, feature, LAB_PAYLOAD_FEATURE, "DismEnableFeature");
 }

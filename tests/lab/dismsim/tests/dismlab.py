@@ -546,3 +546,211 @@ def call_counts(root: pathlib.Path, pid: int | None = None) -> dict[str, int]:
         if pid is None or caller == pid:
             counts[func] = counts.get(func, 0) + 1
     return counts
+
+
+# ==== capabilities: DismGetCapabilities, DismGetCapabilityInfo, DismAddCapability, DismRemoveCapability ====
+# (README "The capability model").  A block of its own: the methods are attached to Dism below, and the
+# functions are declared on first use, so the class above stays as it is.
+CBS_E_CANNOT_UNINSTALL = 0x800F0825
+E_FILENAME_EXCED_RANGE = 0x800700CE
+
+
+class DismCapability(ctypes.Structure):
+    _pack_ = 1
+    _fields_ = [("Name", PCWSTR), ("State", ctypes.c_int)]
+
+
+class DismCapabilityInfo(ctypes.Structure):
+    _pack_ = 1
+    _fields_ = [("Name", PCWSTR), ("State", ctypes.c_int), ("DisplayName", PCWSTR), ("Description", PCWSTR),
+                ("DownloadSize", ctypes.c_uint32), ("InstallSize", ctypes.c_uint32)]
+
+
+assert ctypes.sizeof(DismCapability) == 12 and ctypes.sizeof(DismCapabilityInfo) == 36
+
+
+def capability_info_dict(info: DismCapabilityInfo) -> dict:
+    return {"name": read_wstr(info.Name), "state": info.State, "display_name": read_wstr(info.DisplayName),
+            "description": read_wstr(info.Description), "download_size": info.DownloadSize,
+            "install_size": info.InstallSize}
+
+
+class CapabilityCalls:
+    """Methods of Dism for the capability exports (attached below)."""
+
+    def _capability_fn(self, name: str):
+        if name not in self.raw:
+            p, u, vp = PCWSTR, ctypes.c_uint, ctypes.c_void_p
+            argtypes = {
+                "DismGetCapabilities": (u, ctypes.POINTER(vp), ctypes.POINTER(u)),
+                "DismGetCapabilityInfo": (u, p, ctypes.POINTER(vp)),
+                "DismAddCapability": (u, p, ctypes.c_int, vp, u, vp, PROGRESS, vp),
+                "DismRemoveCapability": (u, p, vp, PROGRESS, vp),
+            }[name]
+            self.raw[name] = _declare(self.lib, name, *argtypes)
+        return self.raw[name]
+
+    def capabilities(self, sid: int, keep: bool = False):
+        """DismGetCapabilities -> (hr, {name: state}) in store order (and the pointer with keep=True)."""
+        ptr, count = ctypes.c_void_p(0xDEAD), ctypes.c_uint(0xDEAD)
+        hr = self._capability_fn("DismGetCapabilities")(sid, ctypes.byref(ptr), ctypes.byref(count))
+        items = read_array(ptr.value, count.value, DismCapability, lambda x: (read_wstr(x.Name), x.State))
+        # NULL array <-> no items (pylint infers ptr.value from the 0xDEAD sentinel, hence "not").
+        assert len(items) == (0 if not ptr.value else count.value)
+        out = dict(items)
+        if keep:
+            return hr, out, ptr.value, count.value
+        assert self.delete(ptr.value) == S_OK
+        return hr, out
+
+    def capability_info(self, sid: int, name: str | None, keep: bool = False):
+        """DismGetCapabilityInfo -> (hr, dict or None) (and the pointer with keep=True)."""
+        ptr = ctypes.c_void_p(0xDEAD)
+        hr = self._capability_fn("DismGetCapabilityInfo")(sid, wstr(name), ctypes.byref(ptr))
+        info = None if not ptr.value else capability_info_dict(DismCapabilityInfo.from_address(ptr.value))
+        if keep:
+            return hr, info, ptr.value
+        assert self.delete(ptr.value) == S_OK
+        return hr, info
+
+    def add_capability(self, sid: int, name: str | None, limit_access=False, sources=(), cancel=None,
+                       progress=None, count: int | None = None):
+        """DismAddCapability -> (hr, progress calls).  `count` overrides SourcePathCount."""
+        calls: list[tuple[int, int]] = []
+        bufs = [wstr(src) for src in sources]
+        array = (ctypes.c_void_p * max(1, len(bufs)))(*[ctypes.addressof(b) for b in bufs])
+        n = len(bufs) if count is None else count
+        hr = self._capability_fn("DismAddCapability")(sid, wstr(name), int(limit_access),
+                                                      array if bufs else None, n, cancel,
+                                                      self._recorder(calls, progress), None)
+        return hr, calls
+
+    def remove_capability(self, sid: int, name: str | None, cancel=None, progress=None):
+        """DismRemoveCapability -> (hr, progress calls)."""
+        calls: list[tuple[int, int]] = []
+        hr = self._capability_fn("DismRemoveCapability")(sid, wstr(name), cancel, self._recorder(calls, progress),
+                                                         None)
+        return hr, calls
+
+
+for _name in ("_capability_fn", "capabilities", "capability_info", "add_capability", "remove_capability"):
+    setattr(Dism, _name, getattr(CapabilityCalls, _name))
+
+
+# ==== packages: DismGetPackages, DismGetPackageInfo(Ex), DismAddPackage, DismRemovePackage ====
+# (README "The package model").  A block of its own, attached to Dism like the capability block.
+CBS_E_INVALID_PACKAGE = 0x800F0805
+CBS_E_NOT_APPLICABLE = 0x800F081E
+CBS_E_NEW_SERVICING_STACK_REQUIRED = 0x800F0823
+DISM_PACKAGE_NONE, DISM_PACKAGE_NAME, DISM_PACKAGE_PATH = 0, 1, 2
+STATE_SUPERSEDED = 6
+RESTART_NO, RESTART_POSSIBLE, RESTART_REQUIRED = 0, 1, 2
+RELEASE_FOUNDATION, RELEASE_HOTFIX, RELEASE_SECURITY_UPDATE, RELEASE_UPDATE = 9, 3, 4, 6
+OFFLINE_INSTALLABLE, OFFLINE_NOT_INSTALLABLE = 0, 1
+
+
+class DismPackage(ctypes.Structure):
+    _pack_ = 1
+    _fields_ = [("PackageName", PCWSTR), ("PackageState", ctypes.c_int), ("ReleaseType", ctypes.c_int),
+                ("InstallTime", SYSTEMTIME)]
+
+
+class DismCustomProperty(ctypes.Structure):
+    _pack_ = 1
+    _fields_ = [("Name", PCWSTR), ("Value", PCWSTR), ("Path", PCWSTR)]
+
+
+class DismPackageInfo(ctypes.Structure):
+    _pack_ = 1
+    _fields_ = [("PackageName", PCWSTR), ("PackageState", ctypes.c_int), ("ReleaseType", ctypes.c_int),
+                ("InstallTime", SYSTEMTIME), ("Applicable", ctypes.c_int), ("Copyright", PCWSTR),
+                ("Company", PCWSTR), ("CreationTime", SYSTEMTIME), ("DisplayName", PCWSTR),
+                ("Description", PCWSTR), ("InstallClient", PCWSTR), ("InstallPackageName", PCWSTR),
+                ("LastUpdateTime", SYSTEMTIME), ("ProductName", PCWSTR), ("ProductVersion", PCWSTR),
+                ("RestartRequired", ctypes.c_int), ("FullyOffline", ctypes.c_int),
+                ("SupportInformation", PCWSTR), ("CustomProperty", ctypes.c_void_p),
+                ("CustomPropertyCount", ctypes.c_uint), ("Feature", ctypes.c_void_p), ("FeatureCount", ctypes.c_uint)]
+
+
+class DismPackageInfoEx(ctypes.Structure):
+    _pack_ = 1
+    _fields_ = DismPackageInfo._fields_ + [("CapabilityId", PCWSTR)]
+
+
+assert (ctypes.sizeof(DismPackage), ctypes.sizeof(DismPackageInfo), ctypes.sizeof(DismPackageInfoEx)) == (32, 172, 180)
+_PACKAGE_STRINGS = ("PackageName", "Copyright", "Company", "DisplayName", "Description", "InstallClient",
+                    "InstallPackageName", "ProductName", "ProductVersion", "SupportInformation")
+
+
+def package_info_dict(info) -> dict:
+    out = {f: read_wstr(getattr(info, f)) for f in _PACKAGE_STRINGS}
+    out.update({f: getattr(info, f) for f in ("PackageState", "ReleaseType", "Applicable", "RestartRequired",
+                                              "FullyOffline", "CustomPropertyCount", "FeatureCount")})
+    out.update({f: systemtime(getattr(info, f)) for f in ("InstallTime", "CreationTime", "LastUpdateTime")})
+    out["CustomProperty"], out["Feature"] = info.CustomProperty, info.Feature
+    if isinstance(info, DismPackageInfoEx):
+        out["CapabilityId"] = read_wstr(info.CapabilityId)
+    return out
+
+
+class PackageCalls:
+    """Methods of Dism for the package exports (attached below)."""
+
+    def _package_fn(self, name: str):
+        if name not in self.raw:
+            p, u, vp, i = PCWSTR, ctypes.c_uint, ctypes.c_void_p, ctypes.c_int
+            argtypes = {
+                "DismGetPackages": (u, ctypes.POINTER(vp), ctypes.POINTER(u)),
+                "DismGetPackageInfo": (u, p, i, ctypes.POINTER(vp)),
+                "DismGetPackageInfoEx": (u, p, i, ctypes.POINTER(vp)),
+                "DismAddPackage": (u, p, i, i, vp, PROGRESS, vp),
+                "DismRemovePackage": (u, p, i, vp, PROGRESS, vp),
+            }[name]
+            self.raw[name] = _declare(self.lib, name, *argtypes)
+        return self.raw[name]
+
+    def packages(self, sid: int, keep: bool = False):
+        """DismGetPackages -> (hr, {identity: (state, release type, install time)}) in store order."""
+        ptr, count = ctypes.c_void_p(0xDEAD), ctypes.c_uint(0xDEAD)
+        hr = self._package_fn("DismGetPackages")(sid, ctypes.byref(ptr), ctypes.byref(count))
+        items = read_array(ptr.value, count.value, DismPackage,
+                           lambda x: (read_wstr(x.PackageName), (x.PackageState, x.ReleaseType,
+                                                                 systemtime(x.InstallTime))))
+        out = dict(items)
+        if keep:
+            return hr, out, ptr.value, count.value
+        assert self.delete(ptr.value) == S_OK
+        return hr, out
+
+    def package_info(self, sid: int, identifier: str | None, kind: int = DISM_PACKAGE_NAME, ex: bool = False,
+                     keep: bool = False):
+        """DismGetPackageInfo(Ex) -> (hr, dict or None) (and the pointer with keep=True)."""
+        ptr = ctypes.c_void_p(0xDEAD)
+        fn = self._package_fn("DismGetPackageInfoEx" if ex else "DismGetPackageInfo")
+        hr = fn(sid, wstr(identifier), kind, ctypes.byref(ptr))
+        struct = DismPackageInfoEx if ex else DismPackageInfo
+        info = None if not ptr.value else package_info_dict(struct.from_address(ptr.value))
+        if keep:
+            return hr, info, ptr.value
+        assert self.delete(ptr.value) == S_OK
+        return hr, info
+
+    def add_package(self, sid: int, path: str | None, ignore_check=False, prevent_pending=False, cancel=None,
+                    progress=None):
+        """DismAddPackage -> (hr, progress calls)."""
+        calls: list[tuple[int, int]] = []
+        hr = self._package_fn("DismAddPackage")(sid, wstr(path), int(ignore_check), int(prevent_pending), cancel,
+                                                self._recorder(calls, progress), None)
+        return hr, calls
+
+    def remove_package(self, sid: int, identifier: str | None, kind: int = DISM_PACKAGE_NAME, cancel=None,
+                       progress=None):
+        """DismRemovePackage -> (hr, progress calls)."""
+        calls: list[tuple[int, int]] = []
+        hr = self._package_fn("DismRemovePackage")(sid, wstr(identifier), kind, cancel,
+                                                   self._recorder(calls, progress), None)
+        return hr, calls
+
+
+for _name in ("_package_fn", "packages", "package_info", "add_package", "remove_package"):
+    setattr(Dism, _name, getattr(PackageCalls, _name))
