@@ -18,6 +18,8 @@
 //   _DismHelperMounts.cs    partial Executor: mount, unmount, commit, remount, mount folders
 //   _DismHelperFeatures.cs  partial Executor: optional features
 //   _DismHelperDrivers.cs   partial Executor: driver packages
+//   _DismHelperPackages.cs  partial Executor: packages (.cab, .msu)
+//   _DismHelperCapabilities.cs  partial Executor: capabilities (Features on Demand)
 // Each keeps its using directives inside the namespace, so the files can be joined into one
 // source text.
 //
@@ -234,6 +236,8 @@ namespace ansible_collections.winimaging.dism.plugins.module_utils._DismHelper
             AddMountOperations(table);
             AddFeatureOperations(table);
             AddDriverOperations(table);
+            AddPackageOperations(table);
+            AddCapabilityOperations(table);
             return table;
         }
 

@@ -138,18 +138,7 @@ namespace ansible_collections.winimaging.dism.plugins.module_utils._DismHelper
                 value["display_name"] = Marshalling.ReadString(info.DisplayName);
                 value["description"] = Marshalling.ReadString(info.Description);
                 value["restart"] = info.RestartRequired;
-                ArrayList properties = new ArrayList();
-                for (uint i = 0; info.CustomProperty != IntPtr.Zero && i < info.CustomPropertyCount; i++)
-                {
-                    NativeHelpers.DismCustomProperty property =
-                        Marshalling.ReadElement<NativeHelpers.DismCustomProperty>(info.CustomProperty, i);
-                    Hashtable item = new Hashtable();
-                    item["name"] = Marshalling.ReadString(property.Name);
-                    item["value"] = Marshalling.ReadString(property.Value);
-                    item["path"] = Marshalling.ReadString(property.Path);
-                    properties.Add(item);
-                }
-                value["custom_properties"] = properties;
+                value["custom_properties"] = Marshalling.ReadCustomProperties(info.CustomProperty, info.CustomPropertyCount);
                 return value;
             }
         }

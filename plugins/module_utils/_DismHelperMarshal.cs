@@ -120,6 +120,22 @@ namespace ansible_collections.winimaging.dism.plugins.module_utils._DismHelper
                 value.wMilliseconds);
         }
 
+        /// <summary>A DismCustomProperty array (features, packages) as {name, value, path} entries.</summary>
+        public static ArrayList ReadCustomProperties(IntPtr array, uint count)
+        {
+            ArrayList properties = new ArrayList();
+            for (uint i = 0; array != IntPtr.Zero && i < count; i++)
+            {
+                NativeHelpers.DismCustomProperty property = ReadElement<NativeHelpers.DismCustomProperty>(array, i);
+                Hashtable item = new Hashtable();
+                item["name"] = ReadString(property.Name);
+                item["value"] = ReadString(property.Value);
+                item["path"] = ReadString(property.Path);
+                properties.Add(item);
+            }
+            return properties;
+        }
+
         /// <summary>A DismString/DismLanguage array as an ArrayList of strings.</summary>
         public static ArrayList ReadStringArray(IntPtr array, uint count)
         {

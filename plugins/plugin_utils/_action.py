@@ -86,7 +86,7 @@ class DismActionBase(ActionBase):
                 result.setdefault("warnings", []).extend(client.warnings)
         except TaskRefused as e:
             result.update(e.result)
-            result.update(failed=True, msg="%s: %s." % (self.describe(params), e))
+            result.update(failed=True, msg="%s: %s." % (self.describe(params), str(e).rstrip(".")))
             result.setdefault("changed", False)
         except DismTaskFailed as e:
             result.update(e.result)
@@ -220,7 +220,8 @@ class DismActionWithReboot(DismActionBase):
 # Operations that change nothing (the C# dispatch table registers the same ones with Reads).
 READ_OPERATIONS = frozenset({"get_mounted_images", "get_image_info", "check_image_health", "inspect_directory",
                              "get_features", "get_feature_info", "get_drivers", "get_driver_infos",
-                             "get_image_architecture"})
+                             "get_image_architecture", "get_packages", "get_package_info", "get_package_infos",
+                             "get_capabilities", "get_capability_info"})
 ERROR_CANCELLED = 0x800704C7
 CONVERGED_WARNING = ("Another task or DISM client made this change while this task was applying it; the image is as the"
                      " task asks, and this task changed nothing.")

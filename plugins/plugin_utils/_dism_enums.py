@@ -65,6 +65,34 @@ class RestartType(enum.IntEnum):
     REQUIRED = 2
 
 
+class ReleaseType(enum.IntEnum):
+    """DismReleaseType."""
+
+    CRITICAL_UPDATE = 0
+    DRIVER = 1
+    FEATURE_PACK = 2
+    HOTFIX = 3
+    SECURITY_UPDATE = 4
+    SOFTWARE_UPDATE = 5
+    UPDATE = 6
+    UPDATE_ROLLUP = 7
+    LANGUAGE_PACK = 8
+    FOUNDATION = 9
+    SERVICE_PACK = 10
+    PRODUCT = 11
+    LOCAL_PACK = 12
+    OTHER = 13
+    ON_DEMAND_PACK = 14
+
+
+class FullyOfflineInstallable(enum.IntEnum):
+    """DismFullyOfflineInstallableType."""
+
+    INSTALLABLE = 0
+    NOT_INSTALLABLE = 1
+    UNDETERMINED = 2
+
+
 class DriverSignature(enum.IntEnum):
     """DismDriverSignature."""
 
@@ -103,6 +131,29 @@ FEATURE_STATES: dict[int, str] = {
     PackageFeatureState.INSTALL_PENDING: "enable_pending",
     PackageFeatureState.SUPERSEDED: "superseded",
     PackageFeatureState.PARTIALLY_INSTALLED: "partially_installed",
+}
+
+# A package's or capability's state, named like the DISM cmdlets' PackageState / State (Installed,
+# InstallPending, Staged, NotPresent, ...) in snake_case.
+PACKAGE_STATES: dict[int, str] = {
+    PackageFeatureState.NOT_PRESENT: "not_present",
+    PackageFeatureState.UNINSTALL_PENDING: "uninstall_pending",
+    PackageFeatureState.STAGED: "staged",
+    PackageFeatureState.REMOVED: "removed",
+    PackageFeatureState.INSTALLED: "installed",
+    PackageFeatureState.INSTALL_PENDING: "install_pending",
+    PackageFeatureState.SUPERSEDED: "superseded",
+    PackageFeatureState.PARTIALLY_INSTALLED: "partially_installed",
+}
+
+# DismReleaseType, named like Get-WindowsPackage's ReleaseType in snake_case.
+RELEASE_TYPES: dict[int, str] = {value: value.name.lower() for value in ReleaseType}
+
+# DismFullyOfflineInstallableType: whether a package installs completely in an offline image.
+FULLY_OFFLINE: dict[int, str] = {
+    FullyOfflineInstallable.INSTALLABLE: "installable",
+    FullyOfflineInstallable.NOT_INSTALLABLE: "not_installable",
+    FullyOfflineInstallable.UNDETERMINED: "undetermined",
 }
 
 DRIVER_SIGNATURES: dict[int, str] = {DriverSignature.UNKNOWN: "unknown", DriverSignature.UNSIGNED: "unsigned", DriverSignature.SIGNED: "signed"}

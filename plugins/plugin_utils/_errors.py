@@ -75,22 +75,30 @@ HRESULTS: dict[int, HResultInfo] = {
     0x800F0902: _e("DISMAPI_E_BUSY", "The servicing stack is busy with another operation.",
                    "Another DISM or Windows Update operation is running; retry when it has finished."),
     # CBS (servicing stack)
-    0x800F0805: _e("CBS_E_INVALID_PACKAGE", "The package is not valid."),
+    0x800F0805: _e("CBS_E_INVALID_PACKAGE", "The package is not valid.",
+                   "Point package_path at a .cab or .msu file, an expanded package folder (one holding update.mum),"
+                   " or a folder of .cab and .msu files; a download that did not complete is not a valid package."),
     0x800F0806: _e("CBS_E_PENDING", "The operation is blocked by pending servicing operations.",
                    "Restart the machine (or boot the image) to finish the pending operations, then retry."),
     0x800F080D: _e("CBS_E_MANIFEST_INVALID_ITEM", "A manifest in the package is invalid."),
-    0x800F081E: _e("CBS_E_NOT_APPLICABLE", "The package is not applicable to this image."),
+    0x800F081E: _e("CBS_E_NOT_APPLICABLE", "The package is not applicable to this image.",
+                   "The package is for another Windows build, architecture or edition, or a newer version of it is"
+                   " installed; winimaging.dism.dism_package_info with package_path shows 'applicable' for the file."
+                   " ignore_check=true makes DISM skip the check."),
     0x800F081F: _e("CBS_E_SOURCE_MISSING", "The source files for the payload could not be found.", _SOURCE_HINT),
     0x800F0820: _e("CBS_E_CANCEL", "The operation was cancelled."),
     0x800F0821: _e("CBS_E_ABORT", "The operation was aborted."),
     0x800F0823: _e("CBS_E_NEW_SERVICING_STACK_REQUIRED", "A newer servicing stack is required.",
                    "Install the latest servicing stack update first."),
-    0x800F0825: _e("CBS_E_CANNOT_UNINSTALL", "The item cannot be uninstalled."),
+    0x800F0825: _e("CBS_E_CANNOT_UNINSTALL", "The package or capability cannot be uninstalled.",
+                   "Permanent packages (servicing stack updates) cannot be removed; a capability can be removed only"
+                   " while it is installed."),
     0x800F0828: _e("CBS_E_INSUFFICIENT_DISK_SPACE", "There is not enough disk space.",
                    "Free space on the image volume and in 'scratch_directory'."),
     0x800F082E: _e("CBS_E_NOT_ALLOWED_OFFLINE", "The operation is not allowed on an offline image."),
     0x800F082F: _e("CBS_E_EXCLUSIVE_WOULD_MERGE", "The operation conflicts with pending servicing operations.",
-                   "Restart the machine to finish the pending operations, then retry."),
+                   "Restart the machine (or boot the image) to finish the pending operations, then retry; with"
+                   " prevent_pending=true DISM also refuses a package that would itself leave operations pending."),
     0x800F0830: _e("CBS_E_IMAGE_UNSERVICEABLE", "The image cannot be serviced."),
     0x800F0831: _e("CBS_E_STORE_CORRUPTION", "The component store is corrupt.",
                    "Repair the image (DISM /RestoreHealth) before servicing it."),
@@ -137,7 +145,9 @@ HRESULTS: dict[int, HResultInfo] = {
     0x8007000B: _e("ERROR_BAD_FORMAT", "The file is not in a format DISM can read.",
                    "Check that the file is a complete .wim, .esd, .vhd or .vhdx image."),
     0x80070020: _e("ERROR_SHARING_VIOLATION", "The file is in use by another process."),
-    0x80070032: _e("ERROR_NOT_SUPPORTED", "The request is not supported."),
+    0x80070032: _e("ERROR_NOT_SUPPORTED", "The request is not supported.",
+                   "Some DISM operations work on offline images only (adding .msu packages, adding and removing"
+                   " drivers): set 'path' to a mounted or applied image."),
     0x80070035: _e("ERROR_BAD_NETPATH", "The network path was not found."),
     0x80070057: _e("E_INVALIDARG", "The parameter is incorrect."),
     0x80070070: _e("ERROR_DISK_FULL", "There is not enough space on the disk.",

@@ -15,7 +15,7 @@ import difflib
 import fnmatch
 import typing as t
 
-from ._plan import Plan, TaskRefused
+from ._plan import Plan, TaskRefused, with_details
 from ._dism_enums import FEATURE_STATES, RESTART_TYPES, RestartType, enum_name
 from ._dism_enums import PackageFeatureState as S
 
@@ -66,8 +66,11 @@ def needs_change(desired: str, state: int) -> bool:
     raise TaskRefused("it is %s, which DISM cannot change to %s" % (state_name(state), desired))
 
 
-def resolve_names(requested: list[str], features: list[dict[str, t.Any]]) -> list[dict[str, t.Any]]:
-    """Requested names -> the image's feature entries (DISM spelling), or one refusal naming every unknown."""
+def resolve_names(requested: list[str], features: list[dict[str, t.Any]], kind: str = "feature",
+                  lister: str = "winimaging.dism.dism_feature_info") -> list[dict[str, t.Any]]:
+    """Requested names -> the image's entries (DISM spelling), or one refusal naming every unknown.
+
+    Shared by features and capabilities (kind and lister word the refusal)."""
     by_folded = {f["name"].casefold(): f for f in features}
     unknown = [n for n in requested if n.casefold() not in by_folded]
     if unknown:
@@ -77,9 +80,10 @@ def resolve_names(requested: list[str], features: list[dict[str, t.Any]]) -> lis
         for name in unknown:
             close = [folded[c] for c in difflib.get_close_matches(name.casefold(), list(folded), n=3, cutoff=0.75)]
             parts.append("'%s'%s" % (name, " (did you mean %s?)" % " or ".join("'%s'" % c for c in close) if close else ""))
+        plural = kind[:-1] + "ies" if kind.endswith("y") else kind + "s"
         raise TaskRefused(
-            "unknown feature%s %s; DISM lists %d features here, list them with winimaging.dism.dism_feature_info"
-            % ("s" if len(unknown) > 1 else "", ", ".join(parts), len(features))
+            "unknown %s %s; DISM lists %d %s here, list them with %s"
+            % (plural if len(unknown) > 1 else kind, ", ".join(parts), len(features), plural, lister)
         )
     seen: dict[str, dict[str, t.Any]] = {}
     for name in requested:
@@ -217,24 +221,10 @@ def apply_outcome(plan: Plan, desired: str, after: list[dict[str, t.Any]]) -> di
     return outcome
 
 
-_WILDCARDS = set("*?[")
-
-
 def features_read(patterns: list[str] | None, package_name: str | None, details: bool | None = None) -> dict[str, t.Any]:
     """dism_feature_info's read: one DismGetFeatures (names and states), plus DismGetFeatureInfo and
-    DismGetFeatureParent for the features whose details are wanted: with details=None the features
-    named without a wildcard, with True every matching feature, with False none."""
-    operation: dict[str, t.Any] = {"op": "get_features", "package_name": package_name}
-    if details is None:
-        plain = [p for p in patterns or [] if not _WILDCARDS & set(p)]
-        if plain:
-            operation["details"] = plain
-    elif details:
-        if patterns:
-            operation["details_match"] = list(patterns)
-        else:
-            operation["all_details"] = True
-    return operation
+    DismGetFeatureParent for the features whose details are wanted (with_details)."""
+    return with_details({"op": "get_features", "package_name": package_name}, patterns, details)
 
 
 def select_features(features: list[dict[str, t.Any]], patterns: list[str] | None) -> list[dict[str, t.Any]]:

@@ -31,6 +31,8 @@ HELPER_SOURCE_FILES = (
     "_DismHelperMounts.cs",
     "_DismHelperFeatures.cs",
     "_DismHelperDrivers.cs",
+    "_DismHelperPackages.cs",
+    "_DismHelperCapabilities.cs",
 )
 
 

@@ -149,6 +149,62 @@ DISM_DRIVER_INFO = ModuleSpec(
     required_by=TARGET_REQUIRED_BY,
 )
 
+PRESENCE_STATES = ["present", "absent"]
+
+DISM_PACKAGE = ModuleSpec(
+    argument_spec=with_common(
+        {
+            "package_path": {"type": "list", "elements": "str"},
+            "package_name": {"type": "list", "elements": "str"},
+            "state": {"type": "str", "choices": PRESENCE_STATES, "default": "present"},
+            "ignore_check": {"type": "bool", "default": False},
+            "prevent_pending": {"type": "bool", "default": False},
+            **TARGET_OPTIONS,
+            **REBOOT_OPTIONS,
+        }
+    ),
+    required_one_of=[["package_path", "package_name"]],
+    required_if=[["state", "present", ["package_path"]]],
+    required_by=TARGET_REQUIRED_BY,
+)
+
+DISM_PACKAGE_INFO = ModuleSpec(
+    argument_spec=with_common(
+        {
+            "package_name": {"type": "list", "elements": "str"},
+            "package_path": {"type": "list", "elements": "str"},
+            "details": {"type": "bool"},
+            **TARGET_OPTIONS,
+        }
+    ),
+    required_by=TARGET_REQUIRED_BY,
+)
+
+DISM_CAPABILITY = ModuleSpec(
+    argument_spec=with_common(
+        {
+            "name": {"type": "list", "elements": "str", "required": True},
+            "state": {"type": "str", "choices": PRESENCE_STATES, "default": "present"},
+            "source": {"type": "list", "elements": "str"},
+            "limit_access": {"type": "bool", "default": False},
+            **TARGET_OPTIONS,
+            **REBOOT_OPTIONS,
+        }
+    ),
+    required_by=TARGET_REQUIRED_BY,
+)
+
+DISM_CAPABILITY_INFO = ModuleSpec(
+    argument_spec=with_common(
+        {
+            "name": {"type": "list", "elements": "str"},
+            "details": {"type": "bool"},
+            **TARGET_OPTIONS,
+        }
+    ),
+    required_by=TARGET_REQUIRED_BY,
+)
+
 MODULE_SPECS: dict[str, ModuleSpec] = {
     "dism_image_info": DISM_IMAGE_INFO,
     "dism_image_mount": DISM_IMAGE_MOUNT,
@@ -156,4 +212,8 @@ MODULE_SPECS: dict[str, ModuleSpec] = {
     "dism_feature_info": DISM_FEATURE_INFO,
     "dism_driver": DISM_DRIVER,
     "dism_driver_info": DISM_DRIVER_INFO,
+    "dism_package": DISM_PACKAGE,
+    "dism_package_info": DISM_PACKAGE_INFO,
+    "dism_capability": DISM_CAPABILITY,
+    "dism_capability_info": DISM_CAPABILITY_INFO,
 }

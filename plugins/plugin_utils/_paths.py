@@ -35,9 +35,10 @@ PATH_OPTIONS: dict[str, PathKind] = {
     "windows_directory": PathKind.FOLDER_NAME,
     "system_drive": PathKind.DRIVE,
     "driver": PathKind.ABSOLUTE_OR_INF_NAME,
+    "package_path": PathKind.ABSOLUTE,
 }
 # List options that must name at least one item when given.
-NON_EMPTY_LISTS = ("name", "driver", "source")
+NON_EMPTY_LISTS = ("name", "driver", "source", "package_path", "package_name")
 
 # MAX_PATH is 260 including the terminating NUL.
 MAX_PATH_CHARS = 259

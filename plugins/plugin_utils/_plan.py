@@ -66,3 +66,23 @@ def dism_request(params: t.Mapping[str, t.Any], operations: list[dict[str, t.Any
         "target": target,
         "operations": operations,
     }
+
+
+WILDCARDS = frozenset("*?[")
+
+
+def with_details(operation: dict[str, t.Any], patterns: list[str] | None, details: bool | None) -> dict[str, t.Any]:
+    """An *_info module's list operation (get_features, get_packages, get_capabilities) with the entries whose
+    details the executor reads too: with details=None the names given without a wildcard, with True every
+    matching entry (all of them without patterns), with False none. Each detailed entry costs DISM calls."""
+    operation = dict(operation)
+    if details is None:
+        plain = [p for p in patterns or [] if not WILDCARDS & set(p)]
+        if plain:
+            operation["details"] = plain
+    elif details:
+        if patterns:
+            operation["details_match"] = list(patterns)
+        else:
+            operation["all_details"] = True
+    return operation

@@ -26,6 +26,18 @@ EXPECTED = {
     "dism_feature_info": (1, 1, 0, 0),
     "dism_driver": (1, 0, 0, 0),
     "dism_driver_info": (1, 0, 0, 0),
+    "dism_package": (1, 0, 0, 0),
+    "dism_package_info": (1, 0, 0, 0),
+    "dism_capability": (1, 0, 0, 0),
+    "dism_capability_info": (1, 0, 0, 0),
+}
+# module -> DismGetPackages, DismGetPackageInfo, DismGetCapabilities, DismGetCapabilityInfo of one no-op task:
+# one list call decides, and a package that is not installed, or a wildcard, costs no details.
+LIST_CALLS = {
+    "dism_package": (1, 0, 0, 0),
+    "dism_package_info": (1, 0, 0, 0),
+    "dism_capability": (0, 0, 1, 0),
+    "dism_capability_info": (0, 0, 1, 0),
 }
 FEATURE_INFO_VARIANTS = {
     "no name": ("winimaging.dism.dism_feature_info:", (1, 1, 0, 0)),
@@ -71,6 +83,13 @@ def counts_of(commands):
 def test_noop_task_call_counts(counted, module):
     calls, counts = counts_of(counted[module])
     assert counts == EXPECTED[module], calls
+
+
+@pytest.mark.parametrize("module", sorted(LIST_CALLS))
+def test_noop_package_and_capability_tasks_make_one_list_call(counted, module):
+    calls = counts_of(counted[module])[0]
+    assert tuple(calls.get(f, 0) for f in ("DismGetPackages", "DismGetPackageInfo", "DismGetCapabilities",
+                                           "DismGetCapabilityInfo")) == LIST_CALLS[module], calls
 
 
 @pytest.mark.parametrize("variant", sorted(FEATURE_INFO_VARIANTS))

@@ -20,10 +20,13 @@ NAMED = [
     (E.PackageFeatureState, E.FEATURE_STATES),
     (E.RestartType, E.RESTART_TYPES),
     (E.DriverSignature, E.DRIVER_SIGNATURES),
+    (E.PackageFeatureState, E.PACKAGE_STATES),
+    (E.ReleaseType, E.RELEASE_TYPES),
+    (E.FullyOfflineInstallable, E.FULLY_OFFLINE),
 ]
 
 
-@pytest.mark.parametrize(("enum", "names"), NAMED, ids=[pair[0].__name__ for pair in NAMED])
+@pytest.mark.parametrize(("enum", "names"), NAMED, ids=["%s-%d" % (pair[0].__name__, i) for i, pair in enumerate(NAMED)])
 def test_every_value_has_one_name(enum, names):
     assert set(names) == set(enum)
     reported = [n for n in names.values() if n is not None and not isinstance(n, bool)]
@@ -49,6 +52,10 @@ DOCUMENTED = {
     "dism_image_mount": [E.MOUNT_STATUSES],
     "dism_driver_info": [E.DRIVER_SIGNATURES],
     "dism_driver": [E.DRIVER_SIGNATURES],
+    "dism_package": [E.PACKAGE_STATES, E.RELEASE_TYPES, E.RESTART_TYPES, E.FULLY_OFFLINE],
+    "dism_package_info": [E.PACKAGE_STATES, E.RELEASE_TYPES, E.RESTART_TYPES, E.FULLY_OFFLINE],
+    "dism_capability": [E.PACKAGE_STATES],
+    "dism_capability_info": [E.PACKAGE_STATES],
 }
 
 

@@ -87,5 +87,14 @@ def test_long_values_are_shortened_in_the_message():
 
 def test_the_table_names_every_path_option_once():
     assert set(PATH_OPTIONS) == {"image_path", "path", "source", "log_path", "scratch_directory", "windows_directory",
-                                 "system_drive", "driver"}
+                                 "system_drive", "driver", "package_path"}
     assert PATH_OPTIONS["driver"] is PathKind.ABSOLUTE_OR_INF_NAME
+    assert PATH_OPTIONS["package_path"] is PathKind.ABSOLUTE
+
+
+def test_every_option_that_holds_a_path_is_checked():
+    from ansible_collections.winimaging.dism.plugins.plugin_utils._options import MODULE_SPECS
+
+    options = {name for spec in MODULE_SPECS.values() for name in spec.argument_spec}
+    pathlike = {name for name in options if name.endswith(("path", "directory", "drive")) or name in ("source", "driver")}
+    assert pathlike <= set(PATH_OPTIONS), pathlike - set(PATH_OPTIONS)
