@@ -130,3 +130,29 @@ def test_a_mount_that_fails_part_way_is_cleaned_up(lab, host, tmp_path):
     assert "the image file is unchanged" in run.stdout
     assert mounts(lab, tmp_path) == []
     assert sha(lab, WIM) == before
+
+
+SERVER_WIM = "C:\\images\\server2022.wim"
+UPDATES = ("    image_servicing_packages: ['C:\\packages\\ssu', 'C:\\packages\\lcu']\n"
+           "    image_servicing_capabilities_add: ['OpenSSH.Server~~~~0.0.1.0']\n"
+           "    image_servicing_capability_source: ['C:\\fod']\n"
+           "    image_servicing_capability_limit_access: true\n"
+           "    image_servicing_capabilities_remove: ['XPS.Viewer~~~~0.0.1.0']\n")
+
+
+def test_packages_before_features_and_capabilities_then_rerun_without_change(lab, host, tmp_path):
+    first = lab.playbook(role(mount="C:\\mount\\upd", wim=SERVER_WIM, index=4, extra=UPDATES), tmp_path)
+    assert first.rc == 0, first.stdout[-3000:]
+    result = first.task("report service").result["image_servicing_result"]
+    assert result["saved"] is True
+    assert [p["name"].split("~")[0] for p in result["packages"]] == ["Package_for_ServicingStack_2031", "Package_for_RollupFix"]
+    assert all(p["changed"] for p in result["packages"])
+    assert [(c["name"], c["state_after"]) for c in result["capabilities"]] == [
+        ("OpenSSH.Server~~~~0.0.1.0", "installed"), ("XPS.Viewer~~~~0.0.1.0", "staged")]
+    # The packages step runs before the features step (DISM's servicing order).
+    tasks = [r.task.split(" : ", 1)[-1] for r in first.results]
+    assert tasks.index("Add packages (updates), in the order given") < tasks.index("Enable optional features")
+    second = lab.playbook(role(mount="C:\\mount\\upd", wim=SERVER_WIM, index=4, extra=UPDATES), tmp_path)
+    assert second.rc == 0, second.stdout[-3000:]
+    assert recap_changed(second.stdout) == 0
+    assert mounts(lab, tmp_path) == []
