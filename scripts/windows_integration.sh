@@ -88,6 +88,8 @@ else
     printf 'dism_test_root=%s\n' "$kit_root"
     printf 'dism_test_host_files=false\n'
     printf 'dism_test_online_changes=true\n'
+    printf 'dism_test_package_path=C:\\packages\\hotfix\\windows10.0-kb5030999-x64.cab\n'
+    printf 'dism_test_capability_source=C:\\fod\n'
     printf 'dism_lab_base_dir=%s\n' "$LAB"
     printf 'dism_lab_labctl=%s\n' "$REPO/tests/lab/labctl.py"
   } > "$TREE/tests/integration/inventory.winrm"
