@@ -7,6 +7,7 @@
  *   leave: failure -> last-error message (if the call set none) + log line;
  *          success -> an injected success code (1, 3010) replaces S_OK.
  */
+#include <stdlib.h>
 #include "lab.h"
 
 HRESULT call_enter(lab_call *c, const char *func, int flags)
@@ -48,4 +49,36 @@ HRESULT call_leave(lab_call *c, HRESULT hr)
 HRESULT call_not_simulated(const char *func)
 {
     return lab_fail(LAB_E_NOTIMPL, "%s is not simulated by the DISM lab yet.", func);
+}
+
+/* Argument conversion the exports share: optional strings (NULL stays NULL) and
+ * string arrays such as SourcePaths. */
+HRESULT abi_utf8(PCWSTR in, char **out)
+{
+    *out = NULL;
+    if (in && !(*out = u16_to_utf8(in)))
+        return lab_fail(LAB_E_OUTOFMEMORY, NULL);
+    return LAB_S_OK;
+}
+
+HRESULT abi_utf8_array(PCWSTR *in, UINT count, char ***out)
+{
+    *out = NULL;
+    if (count == 0)
+        return LAB_S_OK;
+    if (!in)
+        return lab_fail(LAB_E_INVALIDARG, "SourcePaths is required when SourcePathCount is not 0.");
+    if (!(*out = calloc(count, sizeof(char *))))
+        return lab_fail(LAB_E_OUTOFMEMORY, NULL);
+    HRESULT hr = LAB_S_OK;
+    for (UINT i = 0; hr == LAB_S_OK && i < count; i++)
+        hr = abi_utf8(in[i], &(*out)[i]);
+    return hr;   /* on failure *out still holds what was converted: abi_free_array frees it */
+}
+
+void abi_free_array(char **list, UINT count)
+{
+    for (UINT i = 0; list && i < count; i++)
+        free(list[i]);
+    free(list);
 }

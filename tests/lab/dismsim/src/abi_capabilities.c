@@ -10,14 +10,6 @@
 _Static_assert(sizeof(DismCapability) == 12, "DismCapability is 12 bytes on x64 (pack 1)");
 _Static_assert(sizeof(DismCapabilityInfo) == 36, "DismCapabilityInfo is 36 bytes on x64 (pack 1)");
 
-static HRESULT opt_utf8(PCWSTR in, char **out)
-{
-    *out = NULL;
-    if (in && !(*out = u16_to_utf8(in)))
-        return lab_fail(LAB_E_OUTOFMEMORY, NULL);
-    return LAB_S_OK;
-}
-
 static HRESULT marshal_list(const lab_cap_store *c, DismCapability **out)
 {
     if (c->count == 0)
@@ -97,7 +89,7 @@ HRESULT WINAPI DismGetCapabilityInfo(DismSession Session, PCWSTR Name, DismCapab
     if (hr == LAB_S_OK && (!Name || !Info))
         hr = lab_fail(LAB_E_INVALIDARG, "Name and Info are required.");
     if (hr == LAB_S_OK)
-        hr = opt_utf8(Name, &name);
+        hr = abi_utf8(Name, &name);
     if (hr == LAB_S_OK)
         hr = capabilities_query(s, name, &store, &k);
     if (hr == LAB_S_OK)
@@ -116,26 +108,21 @@ HRESULT WINAPI DismAddCapability(DismSession Session, PCWSTR Name, WINBOOL Limit
     lab_session *s = NULL;
     char *name = NULL;
     char **sources = NULL;
-    UINT converted = 0;
     HRESULT hr = call_enter(&c, __func__, LAB_CALL_DEFAULT);
     if (hr == LAB_S_OK)
         hr = session_acquire(Session, &s);
     if (hr == LAB_S_OK && (!Name || (SourcePathCount && !SourcePaths)))
         hr = lab_fail(LAB_E_INVALIDARG, "Name is required, and SourcePaths when SourcePathCount is not 0.");
     if (hr == LAB_S_OK)
-        hr = opt_utf8(Name, &name);
-    if (hr == LAB_S_OK && SourcePathCount && !(sources = calloc(SourcePathCount, sizeof(char *))))
-        hr = lab_fail(LAB_E_OUTOFMEMORY, NULL);
-    for (; hr == LAB_S_OK && converted < SourcePathCount; converted++)
-        hr = opt_utf8(SourcePaths[converted], &sources[converted]);
+        hr = abi_utf8(Name, &name);
+    if (hr == LAB_S_OK)
+        hr = abi_utf8_array(SourcePaths, SourcePathCount, &sources);
     if (hr == LAB_S_OK) {
         lab_progress p;
         progress_init(&p, CancelEvent, Progress, UserData, 1000);
         hr = capabilities_add(s, name, LimitAccess != FALSE, (const char *const *)sources, SourcePathCount, &p);
     }
-    for (UINT i = 0; sources && i < SourcePathCount; i++)
-        free(sources[i]);
-    free(sources);
+    abi_free_array(sources, SourcePathCount);
     free(name);
     session_release(s);
     return call_leave(&c, hr);
@@ -153,7 +140,7 @@ HRESULT WINAPI DismRemoveCapability(DismSession Session, PCWSTR Name, HANDLE Can
     if (hr == LAB_S_OK && !Name)
         hr = lab_fail(LAB_E_INVALIDARG, "Name is required.");
     if (hr == LAB_S_OK)
-        hr = opt_utf8(Name, &name);
+        hr = abi_utf8(Name, &name);
     if (hr == LAB_S_OK) {
         lab_progress p;
         progress_init(&p, CancelEvent, Progress, UserData, 1000);

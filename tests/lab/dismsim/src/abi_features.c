@@ -8,14 +8,6 @@
 #define SLACK 2   /* worst-case alignment padding per arena_take */
 
 /* UTF-8 copy of an optional PCWSTR (NULL stays NULL). */
-static HRESULT opt_utf8(PCWSTR in, char **out)
-{
-    *out = NULL;
-    if (in && !(*out = u16_to_utf8(in)))
-        return lab_fail(LAB_E_OUTOFMEMORY, NULL);
-    return LAB_S_OK;
-}
-
 static HRESULT marshal_features(const lab_catalog *c, const int *pick, size_t n, DismFeature **out)
 {
     if (n == 0)
@@ -102,7 +94,7 @@ HRESULT WINAPI DismGetFeatures(DismSession Session, PCWSTR Identifier, DismPacka
     if (hr == LAB_S_OK && (!Feature || !Count))
         hr = lab_fail(LAB_E_INVALIDARG, "Feature and Count are required.");
     if (hr == LAB_S_OK)
-        hr = opt_utf8(Identifier, &ident);
+        hr = abi_utf8(Identifier, &ident);
     if (hr == LAB_S_OK)
         hr = features_query(s, ident, PackageIdentifier, NULL, &cat, NULL);
     if (hr == LAB_S_OK && !(pick = calloc(cat.count ? cat.count : 1, sizeof(int))))
@@ -136,9 +128,9 @@ HRESULT WINAPI DismGetFeatureInfo(DismSession Session, PCWSTR FeatureName, PCWST
     if (hr == LAB_S_OK && (!FeatureName || !FeatureInfo))
         hr = lab_fail(LAB_E_INVALIDARG, "FeatureName and FeatureInfo are required.");
     if (hr == LAB_S_OK)
-        hr = opt_utf8(Identifier, &ident);
+        hr = abi_utf8(Identifier, &ident);
     if (hr == LAB_S_OK)
-        hr = opt_utf8(FeatureName, &name);
+        hr = abi_utf8(FeatureName, &name);
     if (hr == LAB_S_OK)
         hr = features_query(s, ident, PackageIdentifier, name, &cat, &k);
     if (hr == LAB_S_OK)
@@ -169,9 +161,9 @@ HRESULT WINAPI DismGetFeatureParent(DismSession Session, PCWSTR FeatureName, PCW
     if (hr == LAB_S_OK && (!FeatureName || !Feature || !Count))
         hr = lab_fail(LAB_E_INVALIDARG, "FeatureName, Feature and Count are required.");
     if (hr == LAB_S_OK)
-        hr = opt_utf8(Identifier, &ident);
+        hr = abi_utf8(Identifier, &ident);
     if (hr == LAB_S_OK)
-        hr = opt_utf8(FeatureName, &name);
+        hr = abi_utf8(FeatureName, &name);
     if (hr == LAB_S_OK)
         hr = features_query(s, ident, PackageIdentifier, name, &cat, &k);
     if (hr == LAB_S_OK && !(pick = calloc(cat.items[k].parent_count + 1, sizeof(int))))
@@ -202,20 +194,17 @@ HRESULT WINAPI DismEnableFeature(DismSession Session, PCWSTR FeatureName, PCWSTR
     lab_session *s = NULL;
     char *names = NULL, *ident = NULL;
     char **sources = NULL;
-    UINT converted = 0;
     HRESULT hr = call_enter(&c, __func__, LAB_CALL_DEFAULT);
     if (hr == LAB_S_OK)
         hr = session_acquire(Session, &s);
     if (hr == LAB_S_OK && (!FeatureName || (SourcePathCount && !SourcePaths)))
         hr = lab_fail(LAB_E_INVALIDARG, "FeatureName is required, and SourcePaths when SourcePathCount is not 0.");
     if (hr == LAB_S_OK)
-        hr = opt_utf8(FeatureName, &names);
+        hr = abi_utf8(FeatureName, &names);
     if (hr == LAB_S_OK)
-        hr = opt_utf8(Identifier, &ident);
-    if (hr == LAB_S_OK && SourcePathCount && !(sources = calloc(SourcePathCount, sizeof(char *))))
-        hr = lab_fail(LAB_E_OUTOFMEMORY, NULL);
-    for (; hr == LAB_S_OK && converted < SourcePathCount; converted++)
-        hr = opt_utf8(SourcePaths[converted], &sources[converted]);
+        hr = abi_utf8(Identifier, &ident);
+    if (hr == LAB_S_OK)
+        hr = abi_utf8_array(SourcePaths, SourcePathCount, &sources);
     if (hr == LAB_S_OK) {
         lab_progress p;
         lab_enable_args a = { names, ident, PackageIdentifier, LimitAccess != FALSE,
@@ -223,9 +212,7 @@ HRESULT WINAPI DismEnableFeature(DismSession Session, PCWSTR FeatureName, PCWSTR
         progress_init(&p, CancelEvent, Progress, UserData, 1000);
         hr = features_enable(s, &a, &p);
     }
-    for (UINT i = 0; sources && i < SourcePathCount; i++)
-        free(sources[i]);
-    free(sources);
+    abi_free_array(sources, SourcePathCount);
     free(names);
     free(ident);
     session_release(s);
@@ -245,9 +232,9 @@ HRESULT WINAPI DismDisableFeature(DismSession Session, PCWSTR FeatureName, PCWST
     if (hr == LAB_S_OK && !FeatureName)
         hr = lab_fail(LAB_E_INVALIDARG, "FeatureName is required.");
     if (hr == LAB_S_OK)
-        hr = opt_utf8(FeatureName, &names);
+        hr = abi_utf8(FeatureName, &names);
     if (hr == LAB_S_OK)
-        hr = opt_utf8(PackageName, &package);
+        hr = abi_utf8(PackageName, &package);
     if (hr == LAB_S_OK) {
         lab_progress p;
         progress_init(&p, CancelEvent, Progress, UserData, 1000);

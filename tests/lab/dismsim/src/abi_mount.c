@@ -4,14 +4,6 @@
 #include "lab.h"
 
 /* Converts an optional PCWSTR; *out stays NULL for NULL. */
-static HRESULT opt_utf8(PCWSTR s, char **out)
-{
-    *out = NULL;
-    if (s && !(*out = u16_to_utf8(s)))
-        return lab_fail(LAB_E_OUTOFMEMORY, NULL);
-    return LAB_S_OK;
-}
-
 HRESULT WINAPI DismMountImage(PCWSTR ImageFilePath, PCWSTR MountPath, UINT ImageIndex, PCWSTR ImageName,
                               DismImageIdentifier ImageIdentifier, DWORD Flags, HANDLE CancelEvent,
                               DISM_PROGRESS_CALLBACK Progress, PVOID UserData)
@@ -20,11 +12,11 @@ HRESULT WINAPI DismMountImage(PCWSTR ImageFilePath, PCWSTR MountPath, UINT Image
     char *image = NULL, *mount = NULL, *name = NULL;
     HRESULT hr = call_enter(&c, __func__, LAB_CALL_DEFAULT);
     if (hr == LAB_S_OK)
-        hr = opt_utf8(ImageFilePath, &image);
+        hr = abi_utf8(ImageFilePath, &image);
     if (hr == LAB_S_OK)
-        hr = opt_utf8(MountPath, &mount);
+        hr = abi_utf8(MountPath, &mount);
     if (hr == LAB_S_OK)
-        hr = opt_utf8(ImageName, &name);
+        hr = abi_utf8(ImageName, &name);
     if (hr == LAB_S_OK) {
         lab_mount_args a = { image, mount, ImageIndex, ImageIdentifier == DismImageName ? name : NULL,
                              (int)ImageIdentifier, Flags };
@@ -45,7 +37,7 @@ HRESULT WINAPI DismUnmountImage(PCWSTR MountPath, DWORD Flags, HANDLE CancelEven
     char *mount = NULL;
     HRESULT hr = call_enter(&c, __func__, LAB_CALL_DEFAULT);
     if (hr == LAB_S_OK)
-        hr = opt_utf8(MountPath, &mount);
+        hr = abi_utf8(MountPath, &mount);
     if (hr == LAB_S_OK) {
         lab_progress p;
         progress_init(&p, CancelEvent, Progress, UserData, 0);
@@ -61,7 +53,7 @@ HRESULT WINAPI DismRemountImage(PCWSTR MountPath)
     char *mount = NULL;
     HRESULT hr = call_enter(&c, __func__, LAB_CALL_DEFAULT);
     if (hr == LAB_S_OK)
-        hr = opt_utf8(MountPath, &mount);
+        hr = abi_utf8(MountPath, &mount);
     if (hr == LAB_S_OK)
         hr = remount_image(mount);
     free(mount);

@@ -38,14 +38,6 @@ static SYSTEMTIME iso_to_systemtime(const char *iso)
     return st;
 }
 
-static HRESULT to_utf8(PCWSTR in, char **out)
-{
-    *out = NULL;
-    if (in && !(*out = u16_to_utf8(in)))
-        return lab_fail(LAB_E_OUTOFMEMORY, NULL);
-    return LAB_S_OK;
-}
-
 static HRESULT marshal_list(const lab_pkg_store *st, DismPackage **out)
 {
     if (st->count == 0)
@@ -166,7 +158,7 @@ static HRESULT get_info(DismSession Session, PCWSTR Identifier, DismPackageIdent
     if (hr == LAB_S_OK && (!Identifier || !out))
         hr = lab_fail(LAB_E_INVALIDARG, "Identifier and PackageInfo are required.");
     if (hr == LAB_S_OK)
-        hr = to_utf8(Identifier, &identifier);
+        hr = abi_utf8(Identifier, &identifier);
     if (hr == LAB_S_OK)
         hr = describe(s, identifier, (int)PackageIdentifier, &st, &v);
     if (hr == LAB_S_OK)
@@ -240,7 +232,7 @@ HRESULT WINAPI DismAddPackage(DismSession Session, PCWSTR PackagePath, WINBOOL I
     if (hr == LAB_S_OK && !PackagePath)
         hr = lab_fail(LAB_E_INVALIDARG, "PackagePath is required.");
     if (hr == LAB_S_OK)
-        hr = to_utf8(PackagePath, &path);
+        hr = abi_utf8(PackagePath, &path);
     if (hr == LAB_S_OK) {
         lab_progress p;
         progress_init(&p, CancelEvent, Progress, UserData, 1000);
@@ -264,7 +256,7 @@ HRESULT WINAPI DismRemovePackage(DismSession Session, PCWSTR Identifier,
     if (hr == LAB_S_OK && !Identifier)
         hr = lab_fail(LAB_E_INVALIDARG, "Identifier is required.");
     if (hr == LAB_S_OK)
-        hr = to_utf8(Identifier, &identifier);
+        hr = abi_utf8(Identifier, &identifier);
     if (hr == LAB_S_OK) {
         lab_progress p;
         progress_init(&p, CancelEvent, Progress, UserData, 1000);

@@ -3,23 +3,15 @@
 #include "lab.h"
 
 /* Converts an optional PCWSTR; *out stays NULL for NULL. */
-static HRESULT opt_utf8(PCWSTR s, char **out)
-{
-    *out = NULL;
-    if (s && !(*out = u16_to_utf8(s)))
-        return lab_fail(LAB_E_OUTOFMEMORY, NULL);
-    return LAB_S_OK;
-}
-
 HRESULT WINAPI DismInitialize(DismLogLevel LogLevel, PCWSTR LogFilePath, PCWSTR ScratchDirectory)
 {
     lab_call c;
     char *log = NULL, *scratch = NULL;
     HRESULT hr = call_enter(&c, __func__, LAB_CALL_NEEDS_ROOT | LAB_CALL_SETS_ERROR);
     if (hr == LAB_S_OK)
-        hr = opt_utf8(LogFilePath, &log);
+        hr = abi_utf8(LogFilePath, &log);
     if (hr == LAB_S_OK)
-        hr = opt_utf8(ScratchDirectory, &scratch);
+        hr = abi_utf8(ScratchDirectory, &scratch);
     if (hr == LAB_S_OK)
         hr = process_initialize((int)LogLevel, log, scratch);
     free(log);

@@ -165,6 +165,9 @@ typedef struct lab_call {
 } lab_call;
 HRESULT call_enter(lab_call *c, const char *func, int flags);
 HRESULT call_leave(lab_call *c, HRESULT hr);
+HRESULT abi_utf8(PCWSTR in, char **out);                         /* NULL -> NULL; E_OUTOFMEMORY */
+HRESULT abi_utf8_array(PCWSTR *in, UINT count, char ***out);     /* count 0 -> NULL; NULL `in` -> E_INVALIDARG */
+void abi_free_array(char **list, UINT count);
 #define LAB_CALL_DEFAULT (LAB_CALL_NEEDS_INIT | LAB_CALL_NEEDS_ROOT | LAB_CALL_SETS_ERROR)
 HRESULT call_not_simulated(const char *func);
 
@@ -354,6 +357,7 @@ HRESULT capabilities_remove(lab_session *s, const char *name, lab_progress *p);
 /* ---- model_servicing.c: the checks every servicing change shares ---- */
 HRESULT servicing_check_writable(const lab_session *s, const char *what);   /* read-only mount: 0x80070005 */
 int servicing_pending_block(const lab_session *s, HRESULT *code);  /* online + lab/pending-block: 1, its code */
+int servicing_rebooted_since(const char *pending_boot);  /* set, and state/boot-id differs from it */
 int servicing_is_pending(int state);             /* InstallPending or UninstallPending */
 char *servicing_pending_feature(const lab_session *s, int *state); /* a feature pending in this boot, or NULL */
 

@@ -115,12 +115,7 @@ HRESULT capabilities_save(const lab_cap_store *c)
 /* Rule 2: a reboot (a new state/boot-id) completes the pending changes of the running OS. */
 static HRESULT resolve_after_reboot(lab_cap_store *c)
 {
-    if (!c->pending_boot)
-        return LAB_S_OK;
-    char *boot = lab_boot_id();
-    int rebooted = boot && strcmp(boot, c->pending_boot) != 0;
-    free(boot);
-    if (!rebooted)
+    if (!servicing_rebooted_since(c->pending_boot))
         return LAB_S_OK;
     for (size_t i = 0; i < c->count; i++) {
         lab_capability *x = &c->items[i];

@@ -132,12 +132,7 @@ HRESULT features_save(const lab_catalog *c)
 /* Rule 2: a reboot (a new state/boot-id) completes the pending changes of the running OS. */
 static HRESULT resolve_after_reboot(lab_catalog *c)
 {
-    if (!c->pending_boot)
-        return LAB_S_OK;
-    char *boot = lab_boot_id();
-    int rebooted = boot && strcmp(boot, c->pending_boot) != 0;
-    free(boot);
-    if (!rebooted)
+    if (!servicing_rebooted_since(c->pending_boot))
         return LAB_S_OK;
     for (size_t i = 0; i < c->count; i++) {
         lab_feature *f = &c->items[i];

@@ -347,12 +347,7 @@ int packages_applicable(const lab_pkg_store *st, const lab_pkg_meta *m, char **w
 /* Rule 3. */
 static HRESULT resolve_after_reboot(lab_pkg_store *st)
 {
-    if (!st->pending_boot)
-        return LAB_S_OK;
-    char *boot = lab_boot_id();
-    int rebooted = boot && strcmp(boot, st->pending_boot) != 0;
-    free(boot);
-    if (!rebooted)
+    if (!servicing_rebooted_since(st->pending_boot))
         return LAB_S_OK;
     for (size_t i = 0; i < st->count;) {
         lab_pkg_entry *e = &st->items[i];

@@ -44,6 +44,16 @@ int servicing_pending_block(const lab_session *s, HRESULT *code)
     return 1;
 }
 
+int servicing_rebooted_since(const char *pending_boot)
+{
+    if (!pending_boot)
+        return 0;
+    char *boot = lab_boot_id();
+    int rebooted = boot && strcmp(boot, pending_boot) != 0;
+    free(boot);
+    return rebooted;
+}
+
 int servicing_is_pending(int state)
 {
     return state == DismStateInstallPending || state == DismStateUninstallPending;
