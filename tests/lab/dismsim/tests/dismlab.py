@@ -655,11 +655,6 @@ class DismPackage(ctypes.Structure):
                 ("InstallTime", SYSTEMTIME)]
 
 
-class DismCustomProperty(ctypes.Structure):
-    _pack_ = 1
-    _fields_ = [("Name", PCWSTR), ("Value", PCWSTR), ("Path", PCWSTR)]
-
-
 class DismPackageInfo(ctypes.Structure):
     _pack_ = 1
     _fields_ = [("PackageName", PCWSTR), ("PackageState", ctypes.c_int), ("ReleaseType", ctypes.c_int),
@@ -754,3 +749,26 @@ class PackageCalls:
 
 for _name in ("_package_fn", "packages", "package_info", "add_package", "remove_package"):
     setattr(Dism, _name, getattr(PackageCalls, _name))
+
+
+# ---- the lab's host state that tests set directly (tests/lab/dismsim/README.md, "On-disk state") --------
+
+def reboot(lab, boot_id: str = "boot-2") -> None:
+    """A new state/boot-id: the next online session sees a reboot."""
+    (lab.root / "state").mkdir(exist_ok=True)
+    (lab.root / "state" / "boot-id").write_text(boot_id + "\n")
+
+
+def knob(lab, name: str, text: str) -> None:
+    """A lab/<name> behaviour switch (pending-block, windows-update, ...)."""
+    (lab.root / "lab").mkdir(exist_ok=True)
+    (lab.root / "lab" / name).write_text(text + "\n")
+
+
+def make_source(lab, rel: str, build: int, *payloads: str, arch: str | None = None) -> str:
+    """A payload source folder C:\\<rel> holding LabPayload.txt for `build`; returns its Windows path."""
+    folder = lab.drive() / rel
+    folder.mkdir(parents=True, exist_ok=True)
+    lines = [f"build={build}"] + ([f"arch={arch}"] if arch else []) + list(payloads)
+    (folder / "LabPayload.txt").write_text("\n".join(lines) + "\n")
+    return "C:\\" + rel.replace("/", "\\")

@@ -49,24 +49,6 @@ def entry(root: pathlib.Path, name: str) -> list[str]:
     raise AssertionError(f"{name} is not in the store")
 
 
-def reboot(lab, boot_id: str = "boot-2") -> None:
-    (lab.root / "state").mkdir(exist_ok=True)
-    (lab.root / "state" / "boot-id").write_text(boot_id + "\n")
-
-
-def knob(lab, name: str, text: str) -> None:
-    (lab.root / "lab").mkdir(exist_ok=True)
-    (lab.root / "lab" / name).write_text(text + "\n")
-
-
-def make_source(lab, rel: str, build: int, *names: str, arch: str | None = None) -> str:
-    folder = lab.drive() / rel
-    folder.mkdir(parents=True, exist_ok=True)
-    lines = [f"build={build}"] + ([f"arch={arch}"] if arch else []) + list(names)
-    (folder / "LabPayload.txt").write_text("\n".join(lines) + "\n")
-    return "C:\\" + rel.replace("/", "\\")
-
-
 def state(dism, sid: int, name: str) -> int:
     hr, info = dism.capability_info(sid, name)
     assert hr == d.S_OK, hex(hr)
@@ -213,10 +195,10 @@ def test_add_without_payload_needs_a_source(initialized, dism, online):
 
 
 def test_sources_are_searched_in_order(initialized, dism, online):
-    wrong_build = make_source(initialized, "fod/w11", 22631, SSH_SERVER)
-    wrong_name = make_source(initialized, "fod/other", 20348, GERMAN)
-    wrong_arch = make_source(initialized, "fod/x86", 20348, SSH_SERVER, arch="x86")
-    good = make_source(initialized, "fod/good", 20348, SSH_SERVER.upper(), arch="amd64")
+    wrong_build = d.make_source(initialized, "fod/w11", 22631, SSH_SERVER)
+    wrong_name = d.make_source(initialized, "fod/other", 20348, GERMAN)
+    wrong_arch = d.make_source(initialized, "fod/x86", 20348, SSH_SERVER, arch="x86")
+    good = d.make_source(initialized, "fod/good", 20348, SSH_SERVER.upper(), arch="amd64")
     sources = [r"C:\fod\missing", r"\\server\share\fod", wrong_build, wrong_name, wrong_arch]
     assert dism.add_capability(online, SSH_SERVER, limit_access=True, sources=sources)[0] == d.CBS_E_SOURCE_MISSING
     assert state(dism, online, SSH_SERVER) == d.STATE_NOT_PRESENT
@@ -262,7 +244,7 @@ def test_windows_folder_of_another_image_is_a_source(initialized, dism, online):
 ])
 def test_windows_update_knob_and_logon(initialized, dism, online, monkeypatch, wu, logon, expected, words):
     if wu:
-        knob(initialized, "windows-update", wu)
+        d.knob(initialized, "windows-update", wu)
     if logon:
         monkeypatch.setenv("DISM_LAB_LOGON", logon)
     else:
@@ -275,7 +257,7 @@ def test_windows_update_knob_and_logon(initialized, dism, online, monkeypatch, w
 
 def test_a_source_wins_before_windows_update(initialized, dism, online, monkeypatch):
     monkeypatch.setenv("DISM_LAB_LOGON", "network")
-    good = make_source(initialized, "fod", 20348, SSH_SERVER)
+    good = d.make_source(initialized, "fod", 20348, SSH_SERVER)
     assert dism.add_capability(online, SSH_SERVER, sources=[good])[0] == d.S_OK
 
 
@@ -286,7 +268,7 @@ def test_add_online_restart_required_is_pending_until_reboot(initialized, dism, 
     assert f"capability={APPCOMPAT}|InstallPending>Installed|Required|present|" in text
     assert "pending_boot=0\n" in text
     assert dism.add_capability(online, APPCOMPAT)[0] == d.S_OK              # already install-pending: no-op
-    reboot(initialized)
+    d.reboot(initialized)
     assert dism.capabilities(online)[1][APPCOMPAT] == d.STATE_INSTALLED    # the first call after the reboot
     assert "pending_boot" not in store(initialized.drive())
 
@@ -296,7 +278,7 @@ def test_add_of_an_uninstall_pending_capability_cancels_the_removal(initialized,
     assert dism.add_capability(online, IE, limit_access=True)[0] == d.S_OK
     assert state(dism, online, IE) == d.STATE_INSTALLED
     assert "pending_boot" not in store(initialized.drive())                # nothing is pending any more
-    reboot(initialized)
+    d.reboot(initialized)
     assert state(dism, online, IE) == d.STATE_INSTALLED
 
 
@@ -334,7 +316,7 @@ def test_remove_online_restart_required_is_pending_until_reboot(initialized, dis
     before = store(initialized.drive())
     assert dism.remove_capability(online, IE) == (d.S_OK, [(100, 1000), (400, 1000), (800, 1000), (1000, 1000)])
     assert store(initialized.drive()) == before                             # already uninstall-pending: no-op
-    reboot(initialized)
+    d.reboot(initialized)
     assert state(dism, online, IE) == d.STATE_NOT_PRESENT
     assert entry(initialized.drive(), IE)[3] == "absent"
 
@@ -344,7 +326,7 @@ def test_remove_of_an_install_pending_capability_cancels_it(initialized, dism, o
     assert dism.remove_capability(online, APPCOMPAT)[0] == d.S_OK
     assert state(dism, online, APPCOMPAT) == d.STATE_NOT_PRESENT
     assert entry(initialized.drive(), APPCOMPAT)[3] == "absent"
-    reboot(initialized)
+    d.reboot(initialized)
     assert state(dism, online, APPCOMPAT) == d.STATE_NOT_PRESENT
 
 
@@ -372,25 +354,25 @@ def test_malformed_store(initialized, dism, online):
 def test_pending_reboot_allows_other_changes_unless_the_knob_blocks(initialized, dism, online):
     assert dism.add_capability(online, APPCOMPAT)[0] == d.S_REBOOT
     assert dism.add_capability(online, XPS)[0] == d.S_OK                   # no knob: allowed
-    knob(initialized, "pending-block", "")
+    d.knob(initialized, "pending-block", "")
     assert dism.remove_capability(online, XPS)[0] == d.CBS_E_EXCLUSIVE_WOULD_MERGE
     assert f"{APPCOMPAT} is InstallPending" in dism.last_error()[1]
     assert dism.add_capability(online, SSH_CLIENT)[0] == d.CBS_E_EXCLUSIVE_WOULD_MERGE   # before the no-op rule
     assert dism.add_capability(online, APPCOMPAT)[0] == d.S_OK              # the pending one itself
     assert dism.remove_capability(online, SSH_SERVER)[0] == d.CBS_E_CANNOT_UNINSTALL     # checked before the knob
-    knob(initialized, "pending-block", "0x800F0806")
+    d.knob(initialized, "pending-block", "0x800F0806")
     assert dism.remove_capability(online, XPS)[0] == d.CBS_E_PENDING
-    reboot(initialized)
+    d.reboot(initialized)
     assert dism.remove_capability(online, XPS)[0] == d.S_OK
     assert state(dism, online, APPCOMPAT) == d.STATE_INSTALLED
 
 
 def test_a_pending_feature_blocks_capability_changes_too(initialized, dism, online):
     assert dism.enable_feature(online, "Containers")[0] == d.S_REBOOT
-    knob(initialized, "pending-block", "on-means-default")                 # not an HRESULT: the default
+    d.knob(initialized, "pending-block", "on-means-default")                 # not an HRESULT: the default
     assert dism.add_capability(online, XPS)[0] == d.CBS_E_EXCLUSIVE_WOULD_MERGE
     assert "feature Containers is InstallPending" in dism.last_error()[1]
-    reboot(initialized)                                                     # the feature is done at this boot
+    d.reboot(initialized)                                                     # the feature is done at this boot
     assert dism.add_capability(online, XPS)[0] == d.S_OK
 
 
@@ -435,10 +417,10 @@ def test_cancel_after_the_last_cancellable_report_is_too_late(dism, online):
 
 def test_offline_has_no_pending_states_and_no_windows_update(initialized, dism, offline):
     mount = initialized.drive() / "mount" / "one"
-    knob(initialized, "windows-update", "reachable")
+    d.knob(initialized, "windows-update", "reachable")
     assert dism.add_capability(offline, APPCOMPAT)[0] == d.CBS_E_SOURCE_MISSING
     assert "online image" in dism.last_error()[1]
-    good = make_source(initialized, "fod", 20348, APPCOMPAT)
+    good = d.make_source(initialized, "fod", 20348, APPCOMPAT)
     assert dism.add_capability(offline, APPCOMPAT, sources=[good])[0] == d.S_OK      # restart Required: no 3010
     assert state(dism, offline, APPCOMPAT) == d.STATE_INSTALLED
     assert dism.remove_capability(offline, IE)[0] == d.S_OK
@@ -451,7 +433,7 @@ def test_offline_has_no_pending_states_and_no_windows_update(initialized, dism, 
 
 def test_offline_pending_block_does_not_apply(initialized, dism, offline):
     assert dism.enable_feature(dism.open_session(d.DISM_ONLINE_IMAGE)[1], "Containers")[0] == d.S_REBOOT
-    knob(initialized, "pending-block", "")
+    d.knob(initialized, "pending-block", "")
     assert dism.add_capability(offline, XPS)[0] == d.S_OK
 
 

@@ -20,24 +20,6 @@ def catalog(root: pathlib.Path) -> str:
     return (root / "Windows" / "servicing" / "LabFeatures.txt").read_text()
 
 
-def reboot(lab, boot_id: str = "boot-2") -> None:
-    (lab.root / "state").mkdir(exist_ok=True)
-    (lab.root / "state" / "boot-id").write_text(boot_id + "\n")
-
-
-def knob(lab, name: str, text: str) -> None:
-    (lab.root / "lab").mkdir(exist_ok=True)
-    (lab.root / "lab" / name).write_text(text + "\n")
-
-
-def make_source(lab, rel: str, build: int, *features: str, arch: str | None = None) -> str:
-    folder = lab.drive() / rel
-    folder.mkdir(parents=True, exist_ok=True)
-    lines = [f"build={build}"] + ([f"arch={arch}"] if arch else []) + list(features)
-    (folder / "LabPayload.txt").write_text("\n".join(lines) + "\n")
-    return "C:\\" + rel.replace("/", "\\")
-
-
 def state(dism, sid: int, name: str) -> int:
     hr, info = dism.feature_info(sid, name)
     assert hr == d.S_OK
@@ -188,7 +170,7 @@ def test_enable_online_restart_required_is_pending_until_reboot(initialized, dis
     assert state(dism, online, "Containers") == d.STATE_INSTALL_PENDING
     assert "feature=Containers|InstallPending>Installed|" in catalog(initialized.drive())
     assert dism.enable_feature(online, "Containers")[0] == d.S_OK             # already enable-pending
-    reboot(initialized)
+    d.reboot(initialized)
     assert state(dism, online, "Containers") == d.STATE_INSTALLED
     assert "pending_boot" not in catalog(initialized.drive())
 
@@ -205,14 +187,14 @@ def test_restart_possible_is_installed_at_once_online(dism, online):
 def test_pending_reboot_allows_other_changes_unless_the_knob_blocks(initialized, dism, online):
     assert dism.enable_feature(online, "Microsoft-Hyper-V-Online", enable_all=True)[0] == d.S_REBOOT
     assert dism.enable_feature(online, "TelnetClient")[0] == d.S_OK
-    knob(initialized, "pending-block", "")
+    d.knob(initialized, "pending-block", "")
     assert dism.enable_feature(online, "TFTP")[0] == d.CBS_E_EXCLUSIVE_WOULD_MERGE
     assert "Microsoft-Hyper-V is InstallPending" in dism.last_error()[1]
     assert dism.disable_feature(online, "TelnetClient")[0] == d.CBS_E_EXCLUSIVE_WOULD_MERGE
     assert dism.enable_feature(online, "Microsoft-Hyper-V")[0] == d.S_OK       # the pending one itself
-    knob(initialized, "pending-block", "0x800F0806")
+    d.knob(initialized, "pending-block", "0x800F0806")
     assert dism.enable_feature(online, "TFTP")[0] == d.CBS_E_PENDING
-    reboot(initialized)
+    d.reboot(initialized)
     assert dism.enable_feature(online, "TFTP")[0] == d.S_OK
     assert state(dism, online, "Microsoft-Hyper-V-Online") == d.STATE_INSTALLED
 
@@ -229,9 +211,9 @@ def test_package_path_enables_nothing(initialized, dism, online):
 # ---- payload sources and Windows Update ---------------------------------------------------------------
 
 def test_sources_are_searched_in_order(initialized, dism, online):
-    wrong_build = make_source(initialized, "src/w11", 22631, "NetFx3")
-    wrong_feature = make_source(initialized, "src/other", 20348, "TelnetClient")
-    good = make_source(initialized, "src/sxs", 20348, "NetFx3", arch="amd64")
+    wrong_build = d.make_source(initialized, "src/w11", 22631, "NetFx3")
+    wrong_feature = d.make_source(initialized, "src/other", 20348, "TelnetClient")
+    good = d.make_source(initialized, "src/sxs", 20348, "NetFx3", arch="amd64")
     sources = [r"C:\src\missing", r"\\server\share\sxs", "wim:C:\\x.wim:1", wrong_build, wrong_feature]
     assert dism.enable_feature(online, "NetFx3", limit_access=True, sources=sources, enable_all=True)[0] == \
         d.CBS_E_SOURCE_MISSING
@@ -244,7 +226,7 @@ def test_sources_are_searched_in_order(initialized, dism, online):
 
 
 def test_source_of_another_architecture_does_not_count(initialized, dism, online):
-    x86 = make_source(initialized, "src/x86", 20348, "NetFx3", arch="x86")
+    x86 = d.make_source(initialized, "src/x86", 20348, "NetFx3", arch="x86")
     assert dism.enable_feature(online, "NetFx3", limit_access=True, sources=[x86], enable_all=True)[0] == \
         d.CBS_E_SOURCE_MISSING
 
@@ -257,7 +239,7 @@ def test_windows_folder_of_another_image_is_a_source(initialized, dism, online):
     assert dism.enable_feature(online, "NetFx3", limit_access=True, sources=[r"C:\other\Windows"],
                                enable_all=True)[0] == d.S_OK
     (other / "Windows" / "servicing" / "LabFeatures.txt").write_text(text.replace("build=20348", "build=17763"))
-    reboot(initialized)
+    d.reboot(initialized)
     assert dism.disable_feature(online, "NetFx3", remove_payload=True)[0] == d.S_OK
     assert dism.enable_feature(online, "NetFx3", limit_access=True, sources=[r"C:\other\Windows"])[0] == \
         d.CBS_E_SOURCE_MISSING
@@ -274,7 +256,7 @@ def test_windows_folder_of_another_image_is_a_source(initialized, dism, online):
 ])
 def test_windows_update_knob_and_logon(initialized, dism, online, monkeypatch, wu, logon, expected, words):
     if wu:
-        knob(initialized, "windows-update", wu)
+        d.knob(initialized, "windows-update", wu)
     if logon:
         monkeypatch.setenv("DISM_LAB_LOGON", logon)
     else:
@@ -286,13 +268,13 @@ def test_windows_update_knob_and_logon(initialized, dism, online, monkeypatch, w
 
 
 def test_limit_access_never_uses_windows_update(initialized, dism, online):
-    knob(initialized, "windows-update", "reachable")
+    d.knob(initialized, "windows-update", "reachable")
     assert dism.enable_feature(online, "NetFx3", enable_all=True, limit_access=True)[0] == d.CBS_E_SOURCE_MISSING
 
 
 def test_a_source_wins_before_windows_update(initialized, dism, online, monkeypatch):
     monkeypatch.setenv("DISM_LAB_LOGON", "network")
-    good = make_source(initialized, "src/sxs", 20348, "NetFx3")
+    good = d.make_source(initialized, "src/sxs", 20348, "NetFx3")
     assert dism.enable_feature(online, "NetFx3", enable_all=True, sources=[good])[0] == d.S_OK
 
 
@@ -323,10 +305,10 @@ def test_offline_enable_is_installed_and_commit_keeps_it(initialized, dism, offl
 
 
 def test_offline_never_uses_windows_update(initialized, dism, offline):
-    knob(initialized, "windows-update", "reachable")
+    d.knob(initialized, "windows-update", "reachable")
     assert dism.enable_feature(offline, "NetFx3")[0] == d.CBS_E_SOURCE_MISSING
     assert "online image" in dism.last_error()[1]
-    good = make_source(initialized, "src/w11", 22631, "NetFx3")
+    good = d.make_source(initialized, "src/w11", 22631, "NetFx3")
     assert dism.enable_feature(offline, "NetFx3", sources=[good])[0] == d.S_OK
     assert state(dism, offline, "NetFx3") == d.STATE_INSTALLED
 
@@ -386,7 +368,7 @@ def test_disable_online_restart_required_is_pending_until_reboot(initialized, di
     assert dism.disable_feature(online, "Windows-Defender", remove_payload=True)[0] == d.S_REBOOT
     assert state(dism, online, "Windows-Defender") == d.STATE_UNINSTALL_PENDING
     assert dism.disable_feature(online, "Windows-Defender")[0] == d.S_OK                   # already disable-pending
-    reboot(initialized)
+    d.reboot(initialized)
     assert state(dism, online, "Windows-Defender") == d.STATE_REMOVED
 
 
@@ -394,7 +376,7 @@ def test_disable_an_enable_pending_feature_cancels_it(initialized, dism, online)
     assert dism.enable_feature(online, "Microsoft-Windows-Subsystem-Linux")[0] == d.S_REBOOT
     assert dism.disable_feature(online, "Microsoft-Windows-Subsystem-Linux")[0] == d.S_OK
     assert state(dism, online, "Microsoft-Windows-Subsystem-Linux") == d.STATE_STAGED
-    reboot(initialized)
+    d.reboot(initialized)
     assert state(dism, online, "Microsoft-Windows-Subsystem-Linux") == d.STATE_STAGED
 
 

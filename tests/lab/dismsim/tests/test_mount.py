@@ -48,11 +48,6 @@ def set_registry_value(entry: pathlib.Path, key: str, value: str) -> None:
     entry.write_text("\n".join(lines) + "\n")
 
 
-def reboot(lab, boot_id: str = "boot-2") -> None:
-    (lab.root / "state").mkdir(exist_ok=True)
-    (lab.root / "state" / "boot-id").write_text(boot_id + "\n")
-
-
 @pytest.fixture
 def wim(initialized) -> pathlib.Path:
     return initialized.drive() / "images" / "win11.wim"
@@ -337,7 +332,7 @@ def test_vhd_mount_and_commit_round_trip(initialized, dism, disk):
 # ---- statuses, remount, cleanup -------------------------------------------------------------------
 
 def test_reboot_needs_remount_then_remount_makes_it_ok(initialized, dism, wim, mounted):
-    reboot(initialized)
+    d.reboot(initialized)
     assert dism.mounted_images()[3][0]["status"] == 1
     assert dism.open_session(MOUNT)[0] == d.DISMAPI_E_NEEDS_REMOUNT
     before = wim.read_bytes()
@@ -354,7 +349,7 @@ def test_reboot_needs_remount_then_remount_makes_it_ok(initialized, dism, wim, m
 
 
 def test_needs_remount_can_be_discarded(initialized, dism, mounted):
-    reboot(initialized)
+    d.reboot(initialized)
     assert dism.unmount(MOUNT, d.DISM_DISCARD_IMAGE)[0] == d.S_OK
     assert dism.mounted_images()[2] == 0 and list(mounted.iterdir()) == []
 
@@ -387,7 +382,7 @@ def test_open_session_blocks_unmount_and_remount(initialized, dism, mounted):
     hr, sid = dism.open_session(MOUNT)
     assert hr == d.S_OK
     assert dism.unmount(MOUNT, d.DISM_DISCARD_IMAGE)[0] == d.DISMAPI_E_OPEN_HANDLES_UNABLE_TO_UNMOUNT_IMAGE_PATH
-    reboot(initialized)   # the session outlives the "reboot" in the lab
+    d.reboot(initialized)   # the session outlives the "reboot" in the lab
     assert dism.remount(MOUNT) == d.DISMAPI_E_OPEN_HANDLES_UNABLE_TO_REMOUNT_IMAGE_PATH
     assert dism.close_session(sid) == d.S_OK
     assert dism.remount(MOUNT) == d.S_OK

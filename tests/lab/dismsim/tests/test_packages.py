@@ -43,16 +43,6 @@ def store_text(root: pathlib.Path) -> str:
     return (root / "Windows" / "servicing" / "LabPackages.txt").read_text()
 
 
-def reboot(lab, boot_id: str = "boot-2") -> None:
-    (lab.root / "state").mkdir(exist_ok=True)
-    (lab.root / "state" / "boot-id").write_text(boot_id + "\n")
-
-
-def knob(lab, name: str, text: str) -> None:
-    (lab.root / "lab").mkdir(exist_ok=True)
-    (lab.root / "lab" / name).write_text(text + "\n")
-
-
 @pytest.fixture
 def online(initialized, dism):
     """The running Windows Server 2022 Datacenter of the host."""
@@ -281,7 +271,7 @@ def test_online_restart_required_is_pending_until_reboot(initialized, dism, onli
     assert "pending_boot=" in store_text(initialized.drive())
     assert dism.add_package(online, LCU_CAB)[0] == d.S_OK            # already there (pending)
     assert dism.add_package(online, HOTFIX_CAB)[0] == d.S_OK         # restart No: Installed at once
-    reboot(initialized)
+    d.reboot(initialized)
     now = states(dism, online)
     assert now[LCU] == d.STATE_INSTALLED and now[HOTFIX] == d.STATE_INSTALLED
     assert "pending_boot=" not in store_text(initialized.drive())
@@ -298,10 +288,10 @@ def test_prevent_pending(initialized, dism, online):
 
 def test_pending_block_knob(initialized, dism, online):
     assert dism.add_package(online, LCU_CAB)[0] == d.S_REBOOT
-    knob(initialized, "pending-block", "on")
+    d.knob(initialized, "pending-block", "on")
     assert dism.add_package(online, HOTFIX_CAB)[0] == d.CBS_E_EXCLUSIVE_WOULD_MERGE
     assert "A reboot is pending" in dism.last_error()[1]
-    reboot(initialized)
+    d.reboot(initialized)
     assert dism.add_package(online, HOTFIX_CAB)[0] == d.S_OK
 
 
@@ -361,14 +351,14 @@ def test_online_removal_of_a_restart_required_package(initialized, dism, online)
     assert hr == d.S_REBOOT
     assert states(dism, online)[BASE_LCU] == d.STATE_UNINSTALL_PENDING
     assert dism.remove_package(online, BASE_LCU)[0] == d.S_OK        # already pending
-    reboot(initialized)
+    d.reboot(initialized)
     assert BASE_LCU not in states(dism, online)
     assert dism.add_package(online, HOTFIX_CAB)[0] == d.S_OK
 
 
 def test_add_cancels_a_pending_removal(initialized, dism, online):
     assert dism.add_package(online, LCU_CAB)[0] == d.S_REBOOT
-    reboot(initialized)
+    d.reboot(initialized)
     assert dism.remove_package(online, LCU)[0] == d.S_REBOOT
     assert dism.add_package(online, LCU_CAB)[0] == d.S_OK
     assert states(dism, online)[LCU] == d.STATE_INSTALLED
